@@ -1,0 +1,95 @@
+/*
+ * The netpolq HTTP API without HTTP: a request is a method, a path, decoded
+ * query arguments, a content type and a complete body; the answer is a status,
+ * a JSON body and a few headers. server/http.c converts libmicrohttpd's
+ * connections into these; tests call api_dispatch() directly.
+ */
+#ifndef API_API_H
+#define API_API_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/eval.h"
+#include "core/snapshot.h"
+
+struct api_kv {
+    const char *key;
+    const char *value;
+};
+
+struct api_request {
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* decoded path without the query string */
+    size_t nquery;
+    const struct api_kv *query; /* decoded query arguments, in order */
+    const char *content_type;   /* Content-Type header, or NULL */
+    const char *body;           /* not NUL-terminated; may be NULL if empty */
+    size_t body_len;
+};
+
+struct api_response {
+    int status;
+    char *body; /* owned, NUL-terminated JSON (or YAML for /openapi.yaml) */
+    size_t body_len;
+    const char *content_type; /* static string */
+    char allow[64];           /* Allow header value for 405, else "" */
+};
+
+struct api_limits {
+    size_t max_body;        /* bytes; checked by the server before reading */
+    size_t max_depth;       /* nesting depth of YAML/JSON documents */
+    size_t max_objects;     /* objects per upload */
+    size_t max_batch;       /* queries per batch */
+    size_t max_string;      /* bytes in one scalar */
+    size_t max_documents;   /* documents in one YAML stream */
+};
+
+struct api_config {
+    bool ipblock_matches_pods;
+    struct api_limits limits;
+};
+
+/* Fills cfg with the defaults (ipBlock matches pods, 64 MiB bodies, ...). */
+void api_config_defaults(struct api_config *cfg);
+
+struct api_ctx {
+    struct np_state state;
+    struct api_config cfg;
+    struct np_eval_opts opts;
+    atomic_bool ready; /* /readyz: set once the start-up loads are in */
+};
+
+/* Initializes ctx with an empty state at revision 0. Returns 0, or -1 with
+ * err set. */
+int api_ctx_init(struct api_ctx *ctx, const struct api_config *cfg,
+                 struct np_error *err);
+void api_ctx_fini(struct api_ctx *ctx);
+
+/* Answers one request. Never fails: errors become 4xx/5xx JSON answers.
+ * resp is filled; release it with api_response_fini(). */
+void api_dispatch(struct api_ctx *ctx, const struct api_request *req,
+                  struct api_response *resp);
+
+void api_response_fini(struct api_response *resp);
+
+/* One file of start-up manifests (--load). */
+struct api_file {
+    const char *name; /* for error messages */
+    const char *data;
+    size_t len;
+};
+
+/* Loads files as one PUT /state would (one new revision; all or nothing).
+ * The format of each file follows its name (.json is JSON, anything else
+ * YAML). Returns 0, or -1 with err set; err->message names the file. */
+int api_load_files(struct api_ctx *ctx, const struct api_file *files,
+                   size_t nfiles, struct np_error *err);
+
+/* Returns the HTTP status for an error code (400, 404, 413, 500, ...). */
+int api_errc_status(enum np_errc code);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * Bump allocator over a list of malloc'ed blocks. Large requests get a block
+ * of their own so that a big array does not waste the rest of a block.
+ */
+#include "core/arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_BLOCK 65536
+#define ARENA_ALIGN 16
+
+struct np_arena_block {
+    struct np_arena_block *next;
+    size_t size;
+    _Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+void
+np_arena_init(struct np_arena *a)
+{
+    a->head = NULL;
+    a->used = 0;
+    a->total = 0;
+}
+
+void *
+np_arena_alloc(struct np_arena *a, size_t n)
+{
+    struct np_arena_block *b;
+    size_t size;
+    void *p;
+
+    if (n == 0)
+        n = 1;
+    if (n > SIZE_MAX - ARENA_ALIGN - sizeof(*b))
+        return NULL;
+    n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (a->head == NULL || a->head->size - a->used < n) {
+        size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+        b = malloc(sizeof(*b) + size);
+        if (b == NULL)
+            return NULL;
+        b->size = size;
+        if (size == n && a->head != NULL) {
+            /* A dedicated block goes behind the current one, which keeps
+             * its free space. */
+            b->next = a->head->next;
+            a->head->next = b;
+            memset(b->data, 0, n);
+            a->total += n;
+            return b->data;
+        }
+        b->next = a->head;
+        a->head = b;
+        a->used = 0;
+    }
+    p = a->head->data + a->used;
+    a->used += n;
+    a->total += n;
+    memset(p, 0, n);
+    return p;
+}
+
+void *
+np_arena_calloc(struct np_arena *a, size_t n, size_t size)
+{
+    if (size != 0 && n > SIZE_MAX / size)
+        return NULL;
+    return np_arena_alloc(a, n * size);
+}
+
+char *
+np_arena_strndup(struct np_arena *a, const char *s, size_t n)
+{
+    char *p;
+
+    if (s == NULL)
+        return NULL;
+    p = np_arena_alloc(a, n + 1);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *
+np_arena_strdup(struct np_arena *a, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    return np_arena_strndup(a, s, strlen(s));
+}
+
+char *
+np_arena_printf(struct np_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    char small[256];
+    char *p;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    p = np_arena_alloc(a, (size_t)n + 1);
+    if (p == NULL)
+        return NULL;
+    if ((size_t)n < sizeof(small)) {
+        memcpy(p, small, (size_t)n + 1);
+        return p;
+    }
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void
+np_arena_free_all(struct np_arena *a)
+{
+    struct np_arena_block *b, *next;
+
+    for (b = a->head; b != NULL; b = next) {
+        next = b->next;
+        free(b);
+    }
+    np_arena_init(a);
+}

@@ -1,0 +1,41 @@
+/*
+ * A bump allocator. Everything allocated from an arena is freed at once by
+ * np_arena_free_all(); there is no per-object free. Snapshots and per-request
+ * traces live in arenas.
+ */
+#ifndef NP_ARENA_H
+#define NP_ARENA_H
+
+#include <stddef.h>
+
+struct np_arena_block;
+
+struct np_arena {
+    struct np_arena_block *head;
+    size_t used;  /* bytes used in head */
+    size_t total; /* bytes handed out, for statistics */
+};
+
+/* Initializes an empty arena in the caller's storage. */
+void np_arena_init(struct np_arena *a);
+
+/* Returns n zeroed bytes aligned for any type, or NULL when out of memory. */
+void *np_arena_alloc(struct np_arena *a, size_t n);
+
+/* Returns n * size zeroed bytes, or NULL on overflow or out of memory. */
+void *np_arena_calloc(struct np_arena *a, size_t n, size_t size);
+
+/* Copies s (NULL gives NULL) into the arena. */
+char *np_arena_strdup(struct np_arena *a, const char *s);
+
+/* Copies n bytes of s and a terminating NUL into the arena. */
+char *np_arena_strndup(struct np_arena *a, const char *s, size_t n);
+
+/* printf into the arena; NULL when out of memory. */
+char *np_arena_printf(struct np_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Frees every block; the arena is empty and reusable afterwards. */
+void np_arena_free_all(struct np_arena *a);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * The compiled, immutable cluster state and the holder that publishes it.
+ *
+ * A snapshot is built once by np_builder (builder.h) and never changes. It is
+ * reference counted: whoever holds a reference may read every field and
+ * follow every pointer until np_snapshot_release(). Everything a snapshot
+ * points to lives in its own arena and intern table.
+ *
+ * Objects are sorted: namespaces by name, pods and policies by namespace then
+ * name, so a namespace's pods and policies are contiguous ranges. Indexes are
+ * precomputed at build time: the policies selecting each pod per direction,
+ * the pods each policy selects, and pods by IP.
+ */
+#ifndef NP_SNAPSHOT_H
+#define NP_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/intern.h"
+#include "core/labels.h"
+#include "core/model.h"
+#include "core/net.h"
+#include "core/selector.h"
+
+enum np_dir {
+    NP_DIR_INGRESS,
+    NP_DIR_EGRESS,
+    NP_DIR__MAX
+};
+
+/* "ingress" / "egress" and "Ingress" / "Egress". */
+const char *np_dir_name(enum np_dir d);
+const char *np_dir_type_name(enum np_dir d);
+
+struct np_namespace {
+    uint32_t id;
+    const char *name;
+    struct np_labels labels; /* includes kubernetes.io/metadata.name */
+    bool implicit;           /* referenced, never declared */
+    uint32_t first_pod, npods;
+    uint32_t first_policy, npolicies;
+    const struct np_model_namespace *model; /* NULL when implicit */
+};
+
+struct np_container_port {
+    np_sym name; /* NP_SYM_NONE when unnamed */
+    uint16_t port;
+    uint8_t proto; /* enum np_proto */
+};
+
+struct np_pod {
+    uint32_t id;
+    const char *name;
+    uint32_t ns; /* namespace id */
+    struct np_labels labels;
+    uint32_t nports;
+    const struct np_container_port *ports;
+    bool host_network;
+    bool has_host_ip;
+    struct np_ip host_ip;
+    uint32_t nips;
+    const struct np_ip *ips; /* status.podIP(s), deduplicated */
+    const char *phase;       /* NULL when not given */
+    /* Policies whose podSelector selects this pod and whose effective
+     * policyTypes include the direction, sorted by policy id. Empty for
+     * hostNetwork pods, which NetworkPolicies do not select. */
+    uint32_t npolicies[NP_DIR__MAX];
+    const uint32_t *policies[NP_DIR__MAX];
+    /* Every policy whose podSelector selects this pod, whatever its types. */
+    uint32_t nselected_by;
+    const uint32_t *selected_by;
+    const struct np_model_pod *model;
+};
+
+enum np_peer_kind {
+    NP_PEER_PODS,    /* podSelector and/or namespaceSelector */
+    NP_PEER_IPBLOCK, /* ipBlock */
+};
+
+struct np_peer {
+    enum np_peer_kind kind;
+    /* NP_PEER_PODS: a NULL ns_sel means the policy's own namespace; a NULL
+     * pod_sel means every pod of the selected namespaces. */
+    const struct np_selector *pod_sel;
+    const struct np_selector *ns_sel;
+    /* NP_PEER_IPBLOCK */
+    struct np_cidr cidr;
+    uint32_t nexcept;
+    const struct np_cidr *except;
+    const char *text; /* the peer in words, for traces */
+};
+
+enum np_pport_kind {
+    NP_PPORT_ALL,    /* protocol only, every port */
+    NP_PPORT_NUMBER, /* port */
+    NP_PPORT_RANGE,  /* port..endPort */
+    NP_PPORT_NAMED,  /* a container port name on the destination pod */
+};
+
+struct np_pport {
+    enum np_pport_kind kind;
+    uint8_t proto; /* enum np_proto, TCP when not given */
+    uint16_t port, end_port;
+    np_sym name;
+    const char *text; /* "80/TCP", "8000-8080/TCP", "http/TCP", "any/UDP" */
+};
+
+struct np_rule {
+    uint32_t npeers; /* 0: every peer (from/to missing or empty) */
+    const struct np_peer *peers;
+    uint32_t nports; /* 0: every port (ports missing or empty) */
+    const struct np_pport *ports;
+};
+
+struct np_policy {
+    uint32_t id;
+    const char *name;
+    uint32_t ns;
+    struct np_selector pod_sel;
+    /* Effective policyTypes: as given, or Ingress plus Egress when the spec
+     * has egress rules (SetDefaults_NetworkPolicy). */
+    bool affects[NP_DIR__MAX];
+    bool types_defaulted;
+    uint32_t nrules[NP_DIR__MAX];
+    const struct np_rule *rules[NP_DIR__MAX];
+    uint32_t nselected; /* pods the podSelector selects, sorted ids */
+    const uint32_t *selected;
+    const struct np_model_policy *model;
+};
+
+struct np_ip_entry {
+    struct np_ip ip;
+    uint32_t pod;
+};
+
+struct np_snapshot {
+    atomic_uint refs;
+    uint64_t revision;
+    struct np_arena arena;
+    struct np_intern *syms;
+    np_sym ns_name_key; /* "kubernetes.io/metadata.name" */
+    uint32_t nnamespaces;
+    const struct np_namespace *namespaces;
+    uint32_t npods;
+    const struct np_pod *pods;
+    uint32_t npolicies;
+    const struct np_policy *policies;
+    uint32_t nips; /* sorted by address; pods that are not hostNetwork */
+    const struct np_ip_entry *ips;
+    uint32_t ndeclared_namespaces; /* namespaces not implicit */
+};
+
+/* Returns a new empty snapshot at revision 0, or NULL when out of memory. */
+struct np_snapshot *np_snapshot_new_empty(void);
+
+/* Adds a reference; returns snap. */
+struct np_snapshot *np_snapshot_retain(struct np_snapshot *snap);
+
+/* Drops a reference; the last one frees the snapshot. NULL is ignored. */
+void np_snapshot_release(struct np_snapshot *snap);
+
+/* Lookups; they return borrowed pointers or NULL. */
+const struct np_namespace *
+np_snapshot_find_namespace(const struct np_snapshot *snap, const char *name);
+const struct np_pod *np_snapshot_find_pod(const struct np_snapshot *snap,
+                                          const char *ns, const char *name);
+const struct np_policy *np_snapshot_find_policy(const struct np_snapshot *snap,
+                                                const char *ns,
+                                                const char *name);
+/* The pod (not hostNetwork, not in a terminal phase) that owns ip. */
+const struct np_pod *np_snapshot_find_pod_by_ip(const struct np_snapshot *snap,
+                                                const struct np_ip *ip);
+
+/* Returns the string of a symbol of snap. */
+const char *np_snapshot_str(const struct np_snapshot *snap, np_sym s);
+
+/* Returns "namespace/name" of a pod or policy into the arena a. */
+const char *np_pod_ref(const struct np_snapshot *snap,
+                       const struct np_pod *pod, struct np_arena *a);
+const char *np_policy_ref(const struct np_snapshot *snap,
+                          const struct np_policy *pol, struct np_arena *a);
+
+/*
+ * The holder of the current snapshot. Readers acquire a reference and never
+ * wait for writers beyond the pointer swap; writers serialize on a separate
+ * mutex held from reading the base snapshot to publishing the new one.
+ */
+struct np_state {
+    pthread_mutex_t lock;   /* guards current; held only to swap or retain */
+    pthread_mutex_t writer; /* serializes uploads */
+    struct np_snapshot *current;
+};
+
+/* Initializes st with an empty snapshot. Returns 0, or -1 with err set. */
+int np_state_init(struct np_state *st, struct np_error *err);
+
+/* Releases the current snapshot and destroys the mutexes. */
+void np_state_fini(struct np_state *st);
+
+/* Returns the current snapshot, retained: the caller releases it. */
+struct np_snapshot *np_state_acquire(struct np_state *st);
+
+/* Writers: lock, read the base with np_state_acquire(), build, publish,
+ * unlock. */
+void np_state_writer_lock(struct np_state *st);
+void np_state_writer_unlock(struct np_state *st);
+
+/* Makes snap current; steals the caller's reference to snap. */
+void np_state_publish(struct np_state *st, struct np_snapshot *snap);
+
+#endif
