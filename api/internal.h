@@ -65,4 +65,74 @@ int api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
 int api_format_from_content_type(const char *ct, enum api_format *out,
                                  struct np_error *err);
 
+/* --- reply.c: the only place errors become HTTP answers --- */
+
+/* Fills resp with status and the compact serialization of body (steals body).
+ */
+void api_reply_json(struct api_response *resp, int status, json_t *body);
+
+/* Fills resp with CONTRACT.md's {"error": {"code", "message", "document",
+ * "line", "column", "path"}} (absent fields left out) and the status that
+ * err->code maps to. */
+void api_reply_error(struct api_response *resp, const struct np_error *err);
+
+/* Shorthand: an error with a code and a printf message. */
+void api_reply_errorf(struct api_response *resp, enum np_errc code,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* --- route.c --- */
+
+/* A handler gets the path parameters captured by its route pattern
+ * ("{ns}", "{name}"), already decoded. It fills resp. */
+typedef void api_handler_fn(struct api_ctx *ctx, const struct api_request *req,
+                            const char *const *params, size_t nparams,
+                            struct api_response *resp);
+
+/* Rejects query arguments not in allowed (NULL-terminated). Returns 0, or -1
+ * after filling resp with a 400 naming the unknown argument. */
+int api_query_check_or_reply(const struct api_request *req,
+                             const char *const *allowed,
+                             struct api_response *resp);
+
+/* Returns the value of query argument key, or NULL. */
+const char *api_query_get(const struct api_request *req, const char *key);
+
+/* Parses the JSON body of a query request (POST /reachability ...). Returns
+ * the document (owned), or NULL after filling resp with 400/415. */
+json_t *api_body_json_or_reply(const struct api_request *req,
+                               struct api_response *resp);
+
+/* --- state.c: uploads and deletions --- */
+api_handler_fn api_state_get;
+api_handler_fn api_state_put;
+api_handler_fn api_state_post;
+api_handler_fn api_state_delete;
+api_handler_fn api_namespace_delete;
+api_handler_fn api_pod_delete;
+api_handler_fn api_policy_delete;
+
+/* --- list.c: read-only listings --- */
+api_handler_fn api_namespaces_list;
+api_handler_fn api_namespace_get;
+api_handler_fn api_pods_list;
+api_handler_fn api_pod_get;
+api_handler_fn api_policies_list;
+api_handler_fn api_policy_get;
+
+/* --- reach.c, isolation.c --- */
+api_handler_fn api_reach_post;
+api_handler_fn api_reach_get;
+api_handler_fn api_reach_batch;
+api_handler_fn api_isolation_get;
+
+/* --- api.c: service endpoints --- */
+api_handler_fn api_healthz;
+api_handler_fn api_readyz;
+api_handler_fn api_openapi;
+
+/* The embedded copy of openapi.yaml (generated at build time). */
+extern const char api_openapi_text[];
+extern const unsigned long api_openapi_len;
+
 #endif
