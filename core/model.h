@@ -49,6 +49,8 @@ struct np_model_container_port {
     const char *name;     /* NULL when unnamed */
     int64_t port;         /* containerPort */
     const char *protocol; /* NULL means TCP */
+    const char *path;     /* "spec.containers[0].ports[1]" for errors, or
+                             NULL */
 };
 
 /* A workload or other owner named by metadata.ownerReferences. */
