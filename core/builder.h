@@ -19,12 +19,7 @@
 #include "core/model.h"
 #include "core/snapshot.h"
 
-enum np_kind {
-    NP_KIND_NAMESPACE,
-    NP_KIND_POD,
-    NP_KIND_POLICY,
-    NP_KIND__MAX
-};
+enum np_kind { NP_KIND_NAMESPACE, NP_KIND_POD, NP_KIND_POLICY, NP_KIND__MAX };
 
 struct np_builder;
 

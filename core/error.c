@@ -71,7 +71,11 @@ np_error_prefix_path(struct np_error *err, const char *prefix)
     /* "items[3]." + "" must not leave a trailing dot. */
     if (err->path[0] == '\0' && prefix[plen - 1] == '.')
         plen--;
-    snprintf(buf, sizeof(buf), "%.*s%s", (int)plen, prefix, err->path);
+    if (plen >= sizeof(buf))
+        plen = sizeof(buf) - 1;
+    memcpy(buf, prefix, plen);
+    buf[plen] = '\0';
+    strncat(buf, err->path, sizeof(buf) - plen - 1);
     memcpy(err->path, buf, sizeof(buf));
 }
 

@@ -77,8 +77,7 @@ const char *np_errc_name(enum np_errc code);
 #define NP__STR2(x) #x
 
 int np__error_set(struct np_error *err, enum np_errc code, const char *origin,
-                  const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Sets the field path of err (printf-style) if err is set and has no path yet.
  * Returns -1. */

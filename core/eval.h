@@ -59,8 +59,7 @@ int np_pod_resolve_port(const struct np_snapshot *snap,
 
 /* Returns the verdict only. */
 bool np_eval_allowed(const struct np_snapshot *snap,
-                     const struct np_eval_opts *opts,
-                     const struct np_query *q);
+                     const struct np_eval_opts *opts, const struct np_query *q);
 
 /* Returns true when the side dir of q allows (egress of q->from, ingress of
  * q->to). */
@@ -98,12 +97,12 @@ struct np_policy_result {
 };
 
 enum np_side_why {
-    NP_WHY_SELF,           /* a pod talking to itself */
-    NP_WHY_EXTERNAL,       /* this side is an address outside the cluster */
-    NP_WHY_HOST_NETWORK,   /* hostNetwork pod: policies do not select it */
-    NP_WHY_NOT_ISOLATED,   /* no policy isolates the pod in this direction */
-    NP_WHY_ALLOWED_BY_RULE,/* some rule allows */
-    NP_WHY_NO_RULE_MATCHES,/* isolated and nothing allows */
+    NP_WHY_SELF,            /* a pod talking to itself */
+    NP_WHY_EXTERNAL,        /* this side is an address outside the cluster */
+    NP_WHY_HOST_NETWORK,    /* hostNetwork pod: policies do not select it */
+    NP_WHY_NOT_ISOLATED,    /* no policy isolates the pod in this direction */
+    NP_WHY_ALLOWED_BY_RULE, /* some rule allows */
+    NP_WHY_NO_RULE_MATCHES, /* isolated and nothing allows */
     NP_WHY__MAX
 };
 

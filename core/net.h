@@ -29,12 +29,7 @@ struct np_cidr {
     uint8_t prefix;
 };
 
-enum np_proto {
-    NP_PROTO_TCP,
-    NP_PROTO_UDP,
-    NP_PROTO_SCTP,
-    NP_PROTO__MAX
-};
+enum np_proto { NP_PROTO_TCP, NP_PROTO_UDP, NP_PROTO_SCTP, NP_PROTO__MAX };
 
 /* Longest text np_ip_format() writes, NUL included. */
 #define NP_IP_STRLEN   46

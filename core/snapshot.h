@@ -27,11 +27,7 @@
 #include "core/net.h"
 #include "core/selector.h"
 
-enum np_dir {
-    NP_DIR_INGRESS,
-    NP_DIR_EGRESS,
-    NP_DIR__MAX
-};
+enum np_dir { NP_DIR_INGRESS, NP_DIR_EGRESS, NP_DIR__MAX };
 
 /* "ingress" / "egress" and "Ingress" / "Egress". */
 const char *np_dir_name(enum np_dir d);
@@ -180,8 +176,8 @@ const struct np_pod *np_snapshot_find_pod_by_ip(const struct np_snapshot *snap,
 const char *np_snapshot_str(const struct np_snapshot *snap, np_sym s);
 
 /* Returns "namespace/name" of a pod or policy into the arena a. */
-const char *np_pod_ref(const struct np_snapshot *snap,
-                       const struct np_pod *pod, struct np_arena *a);
+const char *np_pod_ref(const struct np_snapshot *snap, const struct np_pod *pod,
+                       struct np_arena *a);
 const char *np_policy_ref(const struct np_snapshot *snap,
                           const struct np_policy *pol, struct np_arena *a);
 

@@ -1,0 +1,755 @@
+/*
+ * Reachability verdicts and their traces.
+ *
+ * The fast path (np_eval_allowed) and the traced path (np_eval_trace) share
+ * the predicates peer_matches() and port_matches(), so a trace can never
+ * disagree with the verdict it explains. Only the traced path allocates, and
+ * only from the caller's arena.
+ */
+#include "core/eval.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const why_names[NP_WHY__MAX] = {
+    [NP_WHY_SELF] = "self",
+    [NP_WHY_EXTERNAL] = "external",
+    [NP_WHY_HOST_NETWORK] = "host_network",
+    [NP_WHY_NOT_ISOLATED] = "not_isolated",
+    [NP_WHY_ALLOWED_BY_RULE] = "allowed_by_rule",
+    [NP_WHY_NO_RULE_MATCHES] = "no_rule_matches",
+};
+
+const char *
+np_side_why_name(enum np_side_why why)
+{
+    return (unsigned)why < NP_WHY__MAX ? why_names[why] : "?";
+}
+
+void
+np_endpoint_from_ip(const struct np_snapshot *snap, const struct np_ip *ip,
+                    struct np_endpoint *out)
+{
+    out->pod = np_snapshot_find_pod_by_ip(snap, ip);
+    out->has_ip = true;
+    out->ip = *ip;
+}
+
+int
+np_pod_resolve_port(const struct np_snapshot *snap, const struct np_pod *pod,
+                    const char *name, bool proto_given, enum np_proto *proto,
+                    uint16_t *port, struct np_error *err)
+{
+    np_sym s = np_intern_find(snap->syms, name);
+    uint32_t i;
+
+    for (i = 0; s != NP_SYM_NONE && i < pod->nports; i++) {
+        const struct np_container_port *cp = &pod->ports[i];
+
+        if (cp->name != s)
+            continue;
+        if (proto_given && cp->proto != *proto)
+            return np_error_set(err, NP_E_UNKNOWN_PORT_NAME,
+                                "port \"%.40s\" of pod %s/%s is %s, not %s",
+                                name, snap->namespaces[pod->ns].name, pod->name,
+                                np_proto_name((enum np_proto)cp->proto),
+                                np_proto_name(*proto));
+        *proto = (enum np_proto)cp->proto;
+        *port = cp->port;
+        return 0;
+    }
+    return np_error_set(err, NP_E_UNKNOWN_PORT_NAME,
+                        "pod %s/%s has no container port named \"%.40s\"",
+                        snap->namespaces[pod->ns].name, pod->name, name);
+}
+
+/* --- predicates shared by both paths --- */
+
+/* Why a peer does or does not match; the traced path turns these into
+ * sentences. */
+enum peer_why {
+    PEER_MATCHED,
+    PEER_NOT_A_POD,       /* pod peers vs an outside address */
+    PEER_HOST_NETWORK,    /* pod peers vs a hostNetwork pod */
+    PEER_OTHER_NAMESPACE, /* bare podSelector vs another namespace */
+    PEER_NS_SELECTOR,     /* namespaceSelector fails */
+    PEER_POD_SELECTOR,    /* podSelector fails */
+    PEER_IPBLOCK_PODS_OFF,
+    PEER_NO_ADDRESS,
+    PEER_NOT_IN_CIDR,
+    PEER_IN_EXCEPT,
+};
+
+struct peer_eval {
+    enum peer_why why;
+    int req;         /* failing selector requirement */
+    struct np_ip ip; /* the address compared, for ipBlock */
+    uint32_t except; /* the except entry hit */
+};
+
+static bool
+in_block(const struct np_peer *p, const struct np_ip *ip, uint32_t *except)
+{
+    uint32_t i;
+
+    if (!np_cidr_contains(&p->cidr, ip))
+        return false;
+    for (i = 0; i < p->nexcept; i++) {
+        if (np_cidr_contains(&p->except[i], ip)) {
+            *except = i;
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+ipblock_matches(const struct np_snapshot *snap, const struct np_eval_opts *opts,
+                const struct np_peer *p, const struct np_endpoint *ep,
+                struct peer_eval *pe)
+{
+    const struct np_pod *pod = ep->pod;
+    uint32_t i, ex = UINT32_MAX;
+
+    (void)snap;
+    pe->except = UINT32_MAX;
+    if (pod == NULL || pod->host_network) {
+        /* An outside address, or a hostNetwork pod seen by its node's
+         * address (its own status IP when the node's is not given). */
+        const struct np_ip *ip = NULL;
+
+        if (pod == NULL || (ep->has_ip && !pod->has_host_ip))
+            ip = &ep->ip;
+        else if (pod->has_host_ip)
+            ip = &pod->host_ip;
+        else if (pod->nips > 0)
+            ip = &pod->ips[0];
+        if (ip == NULL) {
+            pe->why = PEER_NO_ADDRESS;
+            return false;
+        }
+        pe->ip = *ip;
+        if (in_block(p, ip, &ex)) {
+            pe->why = PEER_MATCHED;
+            return true;
+        }
+        pe->except = ex;
+        pe->why = ex != UINT32_MAX ? PEER_IN_EXCEPT : PEER_NOT_IN_CIDR;
+        return false;
+    }
+    if (!opts->ipblock_matches_pods) {
+        pe->why = PEER_IPBLOCK_PODS_OFF;
+        return false;
+    }
+    if (ep->has_ip) {
+        pe->ip = ep->ip;
+        if (in_block(p, &ep->ip, &ex)) {
+            pe->why = PEER_MATCHED;
+            return true;
+        }
+        pe->except = ex;
+        pe->why = ex != UINT32_MAX ? PEER_IN_EXCEPT : PEER_NOT_IN_CIDR;
+        return false;
+    }
+    if (pod->nips == 0) {
+        pe->why = PEER_NO_ADDRESS;
+        return false;
+    }
+    /* A pod named by name may use any of its addresses (dual stack). */
+    pe->why = PEER_NOT_IN_CIDR;
+    pe->ip = pod->ips[0];
+    for (i = 0; i < pod->nips; i++) {
+        ex = UINT32_MAX;
+        if (in_block(p, &pod->ips[i], &ex)) {
+            pe->ip = pod->ips[i];
+            pe->why = PEER_MATCHED;
+            return true;
+        }
+        if (ex != UINT32_MAX) {
+            pe->ip = pod->ips[i];
+            pe->except = ex;
+            pe->why = PEER_IN_EXCEPT;
+        }
+    }
+    return false;
+}
+
+static bool
+peer_matches(const struct np_snapshot *snap, const struct np_eval_opts *opts,
+             const struct np_policy *pol, const struct np_peer *p,
+             const struct np_endpoint *ep, struct peer_eval *pe)
+{
+    const struct np_pod *pod = ep->pod;
+
+    if (p->kind == NP_PEER_IPBLOCK)
+        return ipblock_matches(snap, opts, p, ep, pe);
+    pe->req = -1;
+    if (pod == NULL) {
+        pe->why = PEER_NOT_A_POD;
+        return false;
+    }
+    if (pod->host_network) {
+        pe->why = PEER_HOST_NETWORK;
+        return false;
+    }
+    /* A peer without namespaceSelector selects pods in the policy's own
+     * namespace (NetworkPolicyPeer.podSelector). */
+    if (p->ns_sel == NULL) {
+        if (pod->ns != pol->ns) {
+            pe->why = PEER_OTHER_NAMESPACE;
+            return false;
+        }
+    } else {
+        pe->req = np_selector_first_mismatch(p->ns_sel,
+                                             &snap->namespaces[pod->ns].labels);
+        if (pe->req >= 0) {
+            pe->why = PEER_NS_SELECTOR;
+            return false;
+        }
+    }
+    if (p->pod_sel != NULL) {
+        pe->req = np_selector_first_mismatch(p->pod_sel, &pod->labels);
+        if (pe->req >= 0) {
+            pe->why = PEER_POD_SELECTOR;
+            return false;
+        }
+    }
+    pe->why = PEER_MATCHED;
+    return true;
+}
+
+enum port_why {
+    PORT_MATCHED,
+    PORT_PROTOCOL,
+    PORT_NUMBER,
+    PORT_RANGE,
+    PORT_NAME_EXTERNAL, /* destination is not a pod on the pod network */
+    PORT_NAME_MISSING,  /* no container port of that name and protocol */
+    PORT_NAME_OTHER,    /* the named port is another number */
+};
+
+static enum port_why
+port_eval(const struct np_pport *pp, const struct np_endpoint *dst,
+          uint16_t port, enum np_proto proto, uint16_t *named)
+{
+    uint32_t i;
+
+    if (pp->proto != proto)
+        return PORT_PROTOCOL;
+    switch (pp->kind) {
+    case NP_PPORT_ALL:
+        return PORT_MATCHED;
+    case NP_PPORT_NUMBER:
+        return pp->port == port ? PORT_MATCHED : PORT_NUMBER;
+    case NP_PPORT_RANGE:
+        return port >= pp->port && port <= pp->end_port ? PORT_MATCHED
+                                                        : PORT_RANGE;
+    case NP_PPORT_NAMED:
+        /* A named port is resolved on the destination pod's container
+         * ports, for ingress and egress rules alike; it must have the
+         * rule's protocol. */
+        if (dst->pod == NULL || dst->pod->host_network)
+            return PORT_NAME_EXTERNAL;
+        for (i = 0; i < dst->pod->nports; i++) {
+            const struct np_container_port *cp = &dst->pod->ports[i];
+
+            if (cp->name == pp->name && cp->proto == pp->proto) {
+                *named = cp->port;
+                return cp->port == port ? PORT_MATCHED : PORT_NAME_OTHER;
+            }
+        }
+        return PORT_NAME_MISSING;
+    }
+    return PORT_NUMBER;
+}
+
+static bool
+rule_matches(const struct np_snapshot *snap, const struct np_eval_opts *opts,
+             const struct np_policy *pol, const struct np_rule *r,
+             const struct np_endpoint *peer, const struct np_query *q)
+{
+    struct peer_eval pe;
+    uint16_t named;
+    uint32_t i;
+    bool ok;
+
+    /* An empty or missing ports list matches every port; an empty or
+     * missing from/to list matches every peer (NetworkPolicyIngressRule,
+     * NetworkPolicyEgressRule). */
+    ok = r->nports == 0;
+    for (i = 0; !ok && i < r->nports; i++)
+        ok = port_eval(&r->ports[i], &q->to, q->port, q->proto, &named) ==
+             PORT_MATCHED;
+    if (!ok)
+        return false;
+    if (r->npeers == 0)
+        return true;
+    for (i = 0; i < r->npeers; i++) {
+        if (peer_matches(snap, opts, pol, &r->peers[i], peer, &pe))
+            return true;
+    }
+    return false;
+}
+
+static bool
+is_self(const struct np_query *q)
+{
+    return q->from.pod != NULL && q->from.pod == q->to.pod;
+}
+
+/* The pod whose policies decide side dir, or NULL when no policy can apply
+ * (an outside address or a hostNetwork pod). */
+static const struct np_pod *
+side_subject(const struct np_query *q, enum np_dir dir)
+{
+    const struct np_endpoint *e = dir == NP_DIR_EGRESS ? &q->from : &q->to;
+
+    if (e->pod == NULL || e->pod->host_network)
+        return NULL;
+    return e->pod;
+}
+
+bool
+np_eval_side_allowed(const struct np_snapshot *snap,
+                     const struct np_eval_opts *opts, const struct np_query *q,
+                     enum np_dir dir)
+{
+    const struct np_pod *pod = side_subject(q, dir);
+    const struct np_endpoint *peer = dir == NP_DIR_EGRESS ? &q->to : &q->from;
+    uint32_t i, j;
+
+    if (pod == NULL || pod->npolicies[dir] == 0 || is_self(q))
+        return true;
+    for (i = 0; i < pod->npolicies[dir]; i++) {
+        const struct np_policy *pol = &snap->policies[pod->policies[dir][i]];
+
+        for (j = 0; j < pol->nrules[dir]; j++) {
+            if (rule_matches(snap, opts, pol, &pol->rules[dir][j], peer, q))
+                return true;
+        }
+    }
+    return false;
+}
+
+bool
+np_eval_allowed(const struct np_snapshot *snap, const struct np_eval_opts *opts,
+                const struct np_query *q)
+{
+    if (is_self(q))
+        return true;
+    return np_eval_side_allowed(snap, opts, q, NP_DIR_EGRESS) &&
+           np_eval_side_allowed(snap, opts, q, NP_DIR_INGRESS);
+}
+
+void
+np_pod_isolation(const struct np_snapshot *snap, const struct np_pod *pod,
+                 struct np_isolation *out)
+{
+    int d;
+
+    (void)snap;
+    for (d = 0; d < NP_DIR__MAX; d++) {
+        out->npolicies[d] = pod->npolicies[d];
+        out->policies[d] = pod->policies[d];
+        out->isolated[d] = pod->npolicies[d] > 0;
+    }
+}
+
+/* --- traces --- */
+
+struct tracer {
+    const struct np_snapshot *snap;
+    const struct np_eval_opts *opts;
+    const struct np_query *q;
+    struct np_arena *a;
+    bool nomem;
+};
+
+static const char *tprintf(struct tracer *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *
+tprintf(struct tracer *t, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    const char *s;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    s = np_arena_strdup(t->a, buf);
+    if (s == NULL) {
+        t->nomem = true;
+        return "";
+    }
+    return s;
+}
+
+/* "pod ns/name", "10.0.0.1 (outside the cluster)". */
+static const char *
+endpoint_text(struct tracer *t, const struct np_endpoint *e)
+{
+    char ip[NP_IP_STRLEN];
+
+    if (e->pod != NULL)
+        return tprintf(t, "%s/%s", t->snap->namespaces[e->pod->ns].name,
+                       e->pod->name);
+    np_ip_format(&e->ip, ip, sizeof(ip));
+    return tprintf(t, "%s", ip);
+}
+
+static const char *
+peer_reason(struct tracer *t, const struct np_policy *pol,
+            const struct np_peer *p, const struct np_endpoint *ep,
+            const struct peer_eval *pe)
+{
+    const struct np_snapshot *snap = t->snap;
+    const char *who = endpoint_text(t, ep);
+    char ip[NP_IP_STRLEN], cidr[NP_CIDR_STRLEN], ex[NP_CIDR_STRLEN];
+
+    np_ip_format(&pe->ip, ip, sizeof(ip));
+    if (p->kind == NP_PEER_IPBLOCK) {
+        np_cidr_format(&p->cidr, cidr, sizeof(cidr));
+        switch (pe->why) {
+        case PEER_MATCHED:
+            return tprintf(t, "%s is in %s", ip, p->text);
+        case PEER_IPBLOCK_PODS_OFF:
+            return tprintf(t,
+                           "%s is a pod and ipBlock peers do not match pod "
+                           "IPs here (--ipblock-matches-pods=false)",
+                           who);
+        case PEER_NO_ADDRESS:
+            return tprintf(t, "%s has no IP address, so %s cannot match it",
+                           who, p->text);
+        case PEER_IN_EXCEPT:
+            np_cidr_format(&p->except[pe->except], ex, sizeof(ex));
+            return tprintf(t, "%s is in %s but excluded by except %s", ip, cidr,
+                           ex);
+        default:
+            return tprintf(t, "%s is not in %s", ip, cidr);
+        }
+    }
+    switch (pe->why) {
+    case PEER_MATCHED:
+        return tprintf(t, "pod %s matches %s", who, p->text);
+    case PEER_NOT_A_POD:
+        return tprintf(t,
+                       "%s is outside the cluster and this peer selects only "
+                       "pods",
+                       who);
+    case PEER_HOST_NETWORK:
+        return tprintf(t,
+                       "pod %s uses the host network; pod and namespace "
+                       "selectors never match it (only ipBlock can)",
+                       who);
+    case PEER_OTHER_NAMESPACE:
+        return tprintf(t,
+                       "pod %s is in namespace %s, but a peer without "
+                       "namespaceSelector selects only pods in the policy's "
+                       "namespace %s",
+                       who, snap->namespaces[ep->pod->ns].name,
+                       snap->namespaces[pol->ns].name);
+    case PEER_NS_SELECTOR:
+        return tprintf(t,
+                       "namespace %s does not match namespaceSelector %s "
+                       "(fails %s)",
+                       snap->namespaces[ep->pod->ns].name, p->ns_sel->text,
+                       p->ns_sel->reqs[pe->req].text);
+    case PEER_POD_SELECTOR:
+        return tprintf(t, "pod %s does not match podSelector %s (fails %s)",
+                       who, p->pod_sel->text, p->pod_sel->reqs[pe->req].text);
+    default:
+        return tprintf(t, "pod %s does not match %s", who, p->text);
+    }
+}
+
+static const char *
+port_reason(struct tracer *t, const struct np_pport *pp, enum port_why why,
+            uint16_t named)
+{
+    const struct np_query *q = t->q;
+    const char *proto = np_proto_name(q->proto);
+    const char *dst = endpoint_text(t, &q->to);
+
+    switch (why) {
+    case PORT_MATCHED:
+        if (pp->kind == NP_PPORT_NAMED)
+            return tprintf(t, "%u/%s is the port named %s on %s", q->port,
+                           proto, np_snapshot_str(t->snap, pp->name), dst);
+        return tprintf(t, "%u/%s matches %s", q->port, proto, pp->text);
+    case PORT_PROTOCOL:
+        return tprintf(t, "protocol %s is not %s (%s)", proto,
+                       np_proto_name((enum np_proto)pp->proto), pp->text);
+    case PORT_NUMBER:
+    case PORT_RANGE:
+        return tprintf(t, "%u/%s is not %s", q->port, proto, pp->text);
+    case PORT_NAME_EXTERNAL:
+        return tprintf(t,
+                       "named port %s cannot be resolved: the destination "
+                       "%s is not a pod on the pod network",
+                       np_snapshot_str(t->snap, pp->name), dst);
+    case PORT_NAME_MISSING:
+        return tprintf(t,
+                       "destination pod %s has no %s container port "
+                       "named %s",
+                       dst, np_proto_name((enum np_proto)pp->proto),
+                       np_snapshot_str(t->snap, pp->name));
+    case PORT_NAME_OTHER:
+        return tprintf(t, "port %s on %s is %u/%s, not %u",
+                       np_snapshot_str(t->snap, pp->name), dst, named,
+                       np_proto_name((enum np_proto)pp->proto), q->port);
+    }
+    return "";
+}
+
+/* "[80/TCP, 443/TCP]" */
+static const char *
+ports_list(struct tracer *t, const struct np_rule *r)
+{
+    char buf[512];
+    size_t off = 0;
+    uint32_t i;
+
+    off += (size_t)snprintf(buf, sizeof(buf), "[");
+    for (i = 0; i < r->nports && off < sizeof(buf); i++)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+                                i ? ", " : "", r->ports[i].text);
+    if (off < sizeof(buf))
+        snprintf(buf + off, sizeof(buf) - off, "]");
+    return tprintf(t, "%s", buf);
+}
+
+static void
+trace_rule(struct tracer *t, const struct np_policy *pol, enum np_dir dir,
+           uint32_t index, const struct np_endpoint *peer,
+           struct np_rule_result *rr)
+{
+    const struct np_rule *r = &pol->rules[dir][index];
+    const char *peers_word = dir == NP_DIR_INGRESS ? "from" : "to";
+    struct np_match_result *pres, *ports;
+    const char *first_peer = NULL;
+    uint32_t i;
+
+    rr->index = index;
+    rr->peer = -1;
+    rr->port = -1;
+    rr->npeers = r->npeers;
+    rr->nports = r->nports;
+    pres = np_arena_calloc(t->a, r->npeers + 1, sizeof(*pres));
+    ports = np_arena_calloc(t->a, r->nports + 1, sizeof(*ports));
+    if (pres == NULL || ports == NULL) {
+        t->nomem = true;
+        return;
+    }
+    rr->peers = pres;
+    rr->ports = ports;
+    rr->peer_ok = r->npeers == 0;
+    for (i = 0; i < r->npeers; i++) {
+        struct peer_eval pe;
+
+        pres[i].matched =
+            peer_matches(t->snap, t->opts, pol, &r->peers[i], peer, &pe);
+        pres[i].reason = peer_reason(t, pol, &r->peers[i], peer, &pe);
+        if (pres[i].matched && !rr->peer_ok) {
+            rr->peer_ok = true;
+            rr->peer = (int32_t)i;
+        }
+        if (!pres[i].matched && first_peer == NULL)
+            first_peer = pres[i].reason;
+    }
+    rr->port_ok = r->nports == 0;
+    for (i = 0; i < r->nports; i++) {
+        uint16_t named = 0;
+        enum port_why w =
+            port_eval(&r->ports[i], &t->q->to, t->q->port, t->q->proto, &named);
+
+        ports[i].matched = w == PORT_MATCHED;
+        ports[i].reason = port_reason(t, &r->ports[i], w, named);
+        if (ports[i].matched && !rr->port_ok) {
+            rr->port_ok = true;
+            rr->port = (int32_t)i;
+        }
+    }
+    rr->matched = rr->peer_ok && rr->port_ok;
+    if (rr->matched) {
+        rr->reason = tprintf(
+            t, "allows: %s%s and %s", r->npeers == 0 ? "every peer (no " : "",
+            r->npeers == 0 ? tprintf(t, "%s list)", peers_word)
+                           : tprintf(t, "%s[%d] %s", peers_word, rr->peer,
+                                     r->peers[rr->peer].text),
+            r->nports == 0 ? "every port (no ports list)"
+                           : tprintf(t, "ports[%d] %s", rr->port,
+                                     r->ports[rr->port].text));
+    } else if (!rr->peer_ok) {
+        if (r->npeers == 1)
+            rr->reason = tprintf(t, "%s[0]: %s", peers_word, first_peer);
+        else
+            rr->reason = tprintf(t, "no %s peer matches (%s[0]: %s%s)",
+                                 peers_word, peers_word, first_peer,
+                                 r->npeers > 1 ? "; see peers" : "");
+    } else {
+        rr->reason = tprintf(t, "port %u/%s not in %s", t->q->port,
+                             np_proto_name(t->q->proto), ports_list(t, r));
+    }
+}
+
+static void
+trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
+{
+    const struct np_snapshot *snap = t->snap;
+    const struct np_query *q = t->q;
+    const struct np_endpoint *self = dir == NP_DIR_EGRESS ? &q->from : &q->to;
+    const struct np_endpoint *peer = dir == NP_DIR_EGRESS ? &q->to : &q->from;
+    const struct np_pod *pod = side_subject(q, dir);
+    const char *who = endpoint_text(t, self);
+    const char *dname = np_dir_name(dir);
+    struct np_policy_result *prs;
+    struct np_rule_ref *refs;
+    uint32_t i, j, nrefs = 0, nrules = 0;
+
+    memset(side, 0, sizeof(*side));
+    side->dir = dir;
+    side->allowed = true;
+    if (self->pod == NULL) {
+        side->why = NP_WHY_EXTERNAL;
+        side->reason = tprintf(t,
+                               "%s is outside the cluster; no NetworkPolicy "
+                               "applies to its %s",
+                               who, dname);
+        return;
+    }
+    if (pod == NULL) {
+        side->why = NP_WHY_HOST_NETWORK;
+        side->reason = tprintf(t,
+                               "pod %s uses the host network; NetworkPolicies "
+                               "do not select it, so its %s is not restricted",
+                               who, dname);
+        return;
+    }
+    side->isolated = pod->npolicies[dir] > 0;
+    side->npolicies = pod->npolicies[dir];
+    if (!side->isolated && is_self(q)) {
+        side->why = NP_WHY_SELF;
+        side->reason = tprintf(t, "traffic from a pod to itself is always "
+                                  "allowed");
+        return;
+    }
+    if (!side->isolated) {
+        side->why = NP_WHY_NOT_ISOLATED;
+        side->reason = tprintf(t,
+                               "pod %s is not isolated for %s: no "
+                               "NetworkPolicy selecting it has policyType %s, "
+                               "so all %s is allowed",
+                               who, dname, np_dir_type_name(dir), dname);
+        return;
+    }
+    prs = np_arena_calloc(t->a, side->npolicies, sizeof(*prs));
+    if (prs == NULL) {
+        t->nomem = true;
+        return;
+    }
+    for (i = 0; i < side->npolicies; i++)
+        nrules += snap->policies[pod->policies[dir][i]].nrules[dir];
+    refs = np_arena_calloc(t->a, nrules + 1, sizeof(*refs));
+    if (refs == NULL) {
+        t->nomem = true;
+        return;
+    }
+    for (i = 0; i < side->npolicies; i++) {
+        const struct np_policy *pol = &snap->policies[pod->policies[dir][i]];
+        struct np_rule_result *rrs;
+        uint32_t nmatched = 0;
+
+        prs[i].policy = pol;
+        prs[i].nrules = pol->nrules[dir];
+        rrs = np_arena_calloc(t->a, pol->nrules[dir] + 1, sizeof(*rrs));
+        if (rrs == NULL) {
+            t->nomem = true;
+            return;
+        }
+        prs[i].rules = rrs;
+        for (j = 0; j < pol->nrules[dir]; j++) {
+            trace_rule(t, pol, dir, j, peer, &rrs[j]);
+            if (rrs[j].matched) {
+                nmatched++;
+                refs[nrefs].policy = i;
+                refs[nrefs].rule = j;
+                refs[nrefs].peer = rrs[j].peer;
+                refs[nrefs].port = rrs[j].port;
+                nrefs++;
+            }
+        }
+        prs[i].allowed = nmatched > 0;
+        if (pol->nrules[dir] == 0)
+            prs[i].reason = tprintf(t,
+                                    "has no %s rules, so it allows no %s "
+                                    "for the pods it selects",
+                                    dname, dname);
+        else if (nmatched > 0)
+            prs[i].reason = tprintf(t, "%u of %u %s rules allow it", nmatched,
+                                    pol->nrules[dir], dname);
+        else
+            prs[i].reason = tprintf(t, "none of its %u %s rules match",
+                                    pol->nrules[dir], dname);
+    }
+    side->policies = prs;
+    side->allowed_by = refs;
+    side->nallowed_by = nrefs;
+    side->allowed = nrefs > 0;
+    if (side->allowed) {
+        const struct np_rule_ref *r0 = &refs[0];
+
+        side->why = NP_WHY_ALLOWED_BY_RULE;
+        side->reason = tprintf(
+            t,
+            "pod %s is isolated for %s by %u %s; %s/%s spec.%s[%u] allows "
+            "%s%s",
+            who, dname, side->npolicies,
+            side->npolicies == 1 ? "policy" : "policies",
+            snap->namespaces[prs[r0->policy].policy->ns].name,
+            prs[r0->policy].policy->name, dname, r0->rule,
+            dir == NP_DIR_EGRESS ? "traffic to " : "traffic from ",
+            endpoint_text(t, peer));
+    } else {
+        side->why = NP_WHY_NO_RULE_MATCHES;
+        side->reason = tprintf(
+            t,
+            "pod %s is isolated for %s by %u %s and no %s rule allows "
+            "%u/%s %s %s",
+            who, dname, side->npolicies,
+            side->npolicies == 1 ? "policy" : "policies", dname, q->port,
+            np_proto_name(q->proto), dir == NP_DIR_EGRESS ? "to" : "from",
+            endpoint_text(t, peer));
+    }
+    /* The rules above are still traced, so a person sees what the policies
+     * would say to another pod. */
+    if (is_self(q)) {
+        side->allowed = true;
+        side->why = NP_WHY_SELF;
+        side->reason = tprintf(t,
+                               "traffic from a pod to itself is always "
+                               "allowed, whatever the policies (%s)",
+                               side->reason);
+    }
+}
+
+int
+np_eval_trace(const struct np_snapshot *snap, const struct np_eval_opts *opts,
+              const struct np_query *q, struct np_arena *a,
+              struct np_verdict *out, struct np_error *err)
+{
+    struct tracer t = {
+        .snap = snap, .opts = opts, .q = q, .a = a, .nomem = false
+    };
+
+    memset(out, 0, sizeof(*out));
+    out->self = is_self(q);
+    trace_side(&t, NP_DIR_EGRESS, &out->egress);
+    trace_side(&t, NP_DIR_INGRESS, &out->ingress);
+    out->allowed = out->egress.allowed && out->ingress.allowed;
+    if (t.nomem)
+        return np_error_set(err, NP_E_NOMEM, "out of memory");
+    return 0;
+}

@@ -1,0 +1,240 @@
+/*
+ * Snapshot lifetime, lookups, and the np_state holder that publishes
+ * snapshots to readers. Building a snapshot is builder.c's job.
+ */
+#include "core/snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const dir_names[NP_DIR__MAX] = {
+    [NP_DIR_INGRESS] = "ingress",
+    [NP_DIR_EGRESS] = "egress",
+};
+static const char *const dir_type_names[NP_DIR__MAX] = {
+    [NP_DIR_INGRESS] = "Ingress",
+    [NP_DIR_EGRESS] = "Egress",
+};
+
+const char *
+np_dir_name(enum np_dir d)
+{
+    return (unsigned)d < NP_DIR__MAX ? dir_names[d] : "?";
+}
+
+const char *
+np_dir_type_name(enum np_dir d)
+{
+    return (unsigned)d < NP_DIR__MAX ? dir_type_names[d] : "?";
+}
+
+struct np_snapshot *
+np_snapshot_new_empty(void)
+{
+    struct np_snapshot *snap;
+
+    snap = calloc(1, sizeof(*snap));
+    if (snap == NULL)
+        return NULL;
+    atomic_init(&snap->refs, 1);
+    np_arena_init(&snap->arena);
+    snap->syms = np_intern_new();
+    if (snap->syms == NULL) {
+        free(snap);
+        return NULL;
+    }
+    snap->ns_name_key =
+        np_intern_add(snap->syms, "kubernetes.io/metadata.name");
+    if (snap->ns_name_key == NP_SYM_NONE) {
+        np_snapshot_release(snap);
+        return NULL;
+    }
+    return snap;
+}
+
+struct np_snapshot *
+np_snapshot_retain(struct np_snapshot *snap)
+{
+    atomic_fetch_add_explicit(&snap->refs, 1, memory_order_relaxed);
+    return snap;
+}
+
+void
+np_snapshot_release(struct np_snapshot *snap)
+{
+    if (snap == NULL)
+        return;
+    if (atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    np_intern_free(snap->syms);
+    np_arena_free_all(&snap->arena);
+    free(snap);
+}
+
+const struct np_namespace *
+np_snapshot_find_namespace(const struct np_snapshot *snap, const char *name)
+{
+    uint32_t lo = 0, hi = snap->nnamespaces;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(snap->namespaces[mid].name, name);
+
+        if (c == 0)
+            return &snap->namespaces[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const struct np_pod *
+np_snapshot_find_pod(const struct np_snapshot *snap, const char *ns,
+                     const char *name)
+{
+    const struct np_namespace *n = np_snapshot_find_namespace(snap, ns);
+    uint32_t lo, hi;
+
+    if (n == NULL)
+        return NULL;
+    lo = n->first_pod;
+    hi = n->first_pod + n->npods;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(snap->pods[mid].name, name);
+
+        if (c == 0)
+            return &snap->pods[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const struct np_policy *
+np_snapshot_find_policy(const struct np_snapshot *snap, const char *ns,
+                        const char *name)
+{
+    const struct np_namespace *n = np_snapshot_find_namespace(snap, ns);
+    uint32_t lo, hi;
+
+    if (n == NULL)
+        return NULL;
+    lo = n->first_policy;
+    hi = n->first_policy + n->npolicies;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(snap->policies[mid].name, name);
+
+        if (c == 0)
+            return &snap->policies[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const struct np_pod *
+np_snapshot_find_pod_by_ip(const struct np_snapshot *snap,
+                           const struct np_ip *ip)
+{
+    uint32_t lo = 0, hi = snap->nips;
+
+    /* Lower bound, so that the first of several pods sharing an address
+     * (a configuration error the builder warns about) wins. */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (np_ip_compare(&snap->ips[mid].ip, ip) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < snap->nips && np_ip_equal(&snap->ips[lo].ip, ip))
+        return &snap->pods[snap->ips[lo].pod];
+    return NULL;
+}
+
+const char *
+np_snapshot_str(const struct np_snapshot *snap, np_sym s)
+{
+    return np_intern_str(snap->syms, s);
+}
+
+const char *
+np_pod_ref(const struct np_snapshot *snap, const struct np_pod *pod,
+           struct np_arena *a)
+{
+    return np_arena_printf(a, "%s/%s", snap->namespaces[pod->ns].name,
+                           pod->name);
+}
+
+const char *
+np_policy_ref(const struct np_snapshot *snap, const struct np_policy *pol,
+              struct np_arena *a)
+{
+    return np_arena_printf(a, "%s/%s", snap->namespaces[pol->ns].name,
+                           pol->name);
+}
+
+int
+np_state_init(struct np_state *st, struct np_error *err)
+{
+    st->current = np_snapshot_new_empty();
+    if (st->current == NULL)
+        return np_error_set(err, NP_E_NOMEM, "out of memory");
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_mutex_init(&st->writer, NULL);
+    return 0;
+}
+
+void
+np_state_fini(struct np_state *st)
+{
+    np_snapshot_release(st->current);
+    st->current = NULL;
+    pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->writer);
+}
+
+struct np_snapshot *
+np_state_acquire(struct np_state *st)
+{
+    struct np_snapshot *snap;
+
+    pthread_mutex_lock(&st->lock);
+    snap = np_snapshot_retain(st->current);
+    pthread_mutex_unlock(&st->lock);
+    return snap;
+}
+
+void
+np_state_writer_lock(struct np_state *st)
+{
+    pthread_mutex_lock(&st->writer);
+}
+
+void
+np_state_writer_unlock(struct np_state *st)
+{
+    pthread_mutex_unlock(&st->writer);
+}
+
+void
+np_state_publish(struct np_state *st, struct np_snapshot *snap)
+{
+    struct np_snapshot *old;
+
+    pthread_mutex_lock(&st->lock);
+    old = st->current;
+    st->current = snap;
+    pthread_mutex_unlock(&st->lock);
+    /* The last reader of the old snapshot frees it, outside the lock. */
+    np_snapshot_release(old);
+}
