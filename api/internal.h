@@ -135,4 +135,89 @@ api_handler_fn api_openapi;
 extern const char api_openapi_text[];
 extern const unsigned long api_openapi_len;
 
+/* ===== Query helpers: reply.c, route.c, endpoint.c, encode.c ===== */
+
+/* reply.c: returns {"error": {...}} for err (new reference), the body of an
+ * error answer and of a failed batch item; NULL when out of memory. */
+json_t *api_error_encode(const struct np_error *err);
+
+/* route.c: the route table. */
+
+#define API_MAX_PARAMS 4
+
+enum api_route_result {
+    API_ROUTE_FOUND,
+    API_ROUTE_NO_PATH,   /* no pattern matches the path: 404 */
+    API_ROUTE_NO_METHOD, /* patterns match, none for the method: 405 */
+};
+
+struct api_route_hit {
+    api_handler_fn *handler;
+    /* Query arguments the route accepts (NULL-terminated), or NULL when the
+     * handler checks them itself. */
+    const char *const *query;
+    size_t nparams;
+    const char *params[API_MAX_PARAMS]; /* borrowed from buf */
+    char allow[64]; /* API_ROUTE_NO_METHOD: the methods the path accepts */
+    char buf[1024]; /* segments of the path */
+};
+
+/* Matches method and path against the route table and fills hit. HEAD
+ * matches the routes of GET. */
+enum api_route_result api_route_find(const char *method, const char *path,
+                                     struct api_route_hit *hit);
+
+/* endpoint.c: queries decoded from JSON bodies or query arguments. */
+
+struct api_query {
+    struct np_query q;
+    bool proto_given;
+    char port_name[16]; /* the port name the query gave, "" for a number */
+};
+
+/* Decodes a query object {"from", "to", "port", "protocol"} against snap.
+ * Error paths are relative to the object ("from.namespace", "port").
+ * Returns 0, or -1 with err set (400 codes; NP_E_UNKNOWN_POD for a pod snap
+ * lacks). */
+int api_query_decode(const struct np_snapshot *snap, const json_t *obj,
+                     struct api_query *out, struct np_error *err);
+
+/* Rejects members of obj whose names are not in allowed (NULL-terminated)
+ * with NP_E_UNKNOWN_FIELD; prefix names obj in the path ("" at the root,
+ * "from"). Returns 0 or -1. */
+int api_fields_check(const json_t *obj, const char *const *allowed,
+                     const char *prefix, struct np_error *err);
+
+/* The same from GET /reachability's arguments from=NS/POD|IP, to=..., port,
+ * protocol (unknown arguments are the caller's to check). */
+int api_query_from_args(const struct np_snapshot *snap,
+                        const struct api_request *req, struct api_query *out,
+                        struct np_error *err);
+
+/* encode.c: snapshot objects and verdicts as JSON. Each returns a new
+ * reference, or NULL when out of memory; the snapshot is borrowed. */
+
+/* A string as JSON; bytes that are not UTF-8 become U+FFFD. */
+json_t *api_json_text(const char *s);
+json_t *api_labels_encode(const struct np_snapshot *snap,
+                          const struct np_labels *ls);
+json_t *api_endpoint_encode(const struct np_snapshot *snap,
+                            const struct np_endpoint *ep);
+/* The reachability answer of CONTRACT.md with the traces of v. */
+json_t *api_verdict_encode(const struct np_snapshot *snap,
+                           const struct api_query *aq,
+                           const struct np_verdict *v);
+json_t *api_isolation_encode(const struct np_snapshot *snap,
+                             const struct np_pod *pod);
+json_t *api_namespace_encode(const struct np_snapshot *snap,
+                             const struct np_namespace *ns);
+json_t *api_pod_encode(const struct np_snapshot *snap,
+                       const struct np_pod *pod);
+/* The policy as uploaded plus "selectedPods", "policyTypes" (effective) and
+ * "policyTypesDefaulted". */
+json_t *api_policy_encode(const struct np_snapshot *snap,
+                          const struct np_policy *pol);
+
+/* ===== end of the query handlers' helpers ===== */
+
 #endif

@@ -1,0 +1,630 @@
+/*
+ * Snapshot objects, verdicts, traces and isolation as JSON: the field names
+ * here are the ones openapi.yaml documents and dashboards bind to, so change
+ * them only together with that file. Every function builds a new json_t and
+ * returns NULL when out of memory; none of them evaluates anything (eval.c
+ * does) or answers HTTP (reply.c does).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "core/net.h"
+
+/* Builders that remember a failure, so that a long object is checked once
+ * at the end. json_object_set_new() and json_array_append_new() steal v even
+ * when they fail, and accept a NULL v or container by failing. */
+static void
+put(json_t *o, const char *key, json_t *v, bool *ok)
+{
+    if (json_object_set_new(o, key, v) != 0)
+        *ok = false;
+}
+
+static void
+push(json_t *a, json_t *v, bool *ok)
+{
+    if (json_array_append_new(a, v) != 0)
+        *ok = false;
+}
+
+static json_t *
+finish(json_t *v, bool ok)
+{
+    if (!ok) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* Returns the length of the valid UTF-8 sequence at s, or 0. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+    size_t n, i;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+json_t *
+api_json_text(const char *s)
+{
+    const unsigned char *p;
+    json_t *v;
+    char *buf;
+    size_t len, o;
+
+    if (s == NULL)
+        return json_null();
+    v = json_string(s);
+    if (v != NULL)
+        return v;
+    /* Not UTF-8: each bad byte becomes U+FFFD (3 bytes). */
+    len = strlen(s);
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    buf = malloc(3 * len + 1);
+    if (buf == NULL)
+        return NULL;
+    o = 0;
+    for (p = (const unsigned char *)s; *p != '\0';) {
+        size_t n = utf8_len(p);
+
+        if (n == 0) {
+            memcpy(buf + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            p++;
+            continue;
+        }
+        memcpy(buf + o, p, n);
+        o += n;
+        p += n;
+    }
+    buf[o] = '\0';
+    v = json_string(buf);
+    free(buf);
+    return v;
+}
+
+static const char *
+ns_name(const struct np_snapshot *snap, uint32_t ns)
+{
+    return ns < snap->nnamespaces ? snap->namespaces[ns].name : "";
+}
+
+static json_t *
+pod_ref(const struct np_snapshot *snap, const struct np_pod *pod)
+{
+    return json_sprintf("%s/%s", ns_name(snap, pod->ns), pod->name);
+}
+
+static json_t *
+policy_ref(const struct np_snapshot *snap, const struct np_policy *pol)
+{
+    return json_sprintf("%s/%s", ns_name(snap, pol->ns), pol->name);
+}
+
+static json_t *
+policy_refs(const struct np_snapshot *snap, const uint32_t *ids, uint32_t n)
+{
+    json_t *a = json_array();
+    bool ok = true;
+    uint32_t i;
+
+    for (i = 0; i < n; i++)
+        push(a,
+             ids[i] < snap->npolicies
+                 ? policy_ref(snap, &snap->policies[ids[i]])
+                 : NULL,
+             &ok);
+    return finish(a, ok);
+}
+
+static json_t *
+pod_refs(const struct np_snapshot *snap, const uint32_t *ids, uint32_t n)
+{
+    json_t *a = json_array();
+    bool ok = true;
+    uint32_t i;
+
+    for (i = 0; i < n; i++)
+        push(a,
+             ids[i] < snap->npods ? pod_ref(snap, &snap->pods[ids[i]]) : NULL,
+             &ok);
+    return finish(a, ok);
+}
+
+static json_t *
+ip_text(const struct np_ip *ip)
+{
+    char buf[NP_IP_STRLEN];
+
+    np_ip_format(ip, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+struct label_text {
+    const char *key, *value;
+};
+
+static int
+label_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct label_text *)a)->key,
+                  ((const struct label_text *)b)->key);
+}
+
+json_t *
+api_labels_encode(const struct np_snapshot *snap, const struct np_labels *ls)
+{
+    struct label_text *t;
+    json_t *o = json_object();
+    bool ok = true;
+    uint32_t i;
+
+    if (ls->n == 0)
+        return o;
+    t = calloc(ls->n, sizeof(*t));
+    if (t == NULL)
+        return finish(o, false);
+    /* Sets are sorted by symbol id; people read labels sorted by key. */
+    for (i = 0; i < ls->n; i++) {
+        t[i].key = np_snapshot_str(snap, ls->items[i].key);
+        t[i].value = np_snapshot_str(snap, ls->items[i].value);
+    }
+    qsort(t, ls->n, sizeof(*t), label_cmp);
+    for (i = 0; i < ls->n; i++)
+        put(o, t[i].key, api_json_text(t[i].value), &ok);
+    free(t);
+    return finish(o, ok);
+}
+
+json_t *
+api_endpoint_encode(const struct np_snapshot *snap,
+                    const struct np_endpoint *ep)
+{
+    const struct np_pod *pod = ep->pod;
+    json_t *o = json_object();
+    bool ok = true;
+
+    if (pod == NULL) {
+        put(o, "ip", ip_text(&ep->ip), &ok);
+        put(o, "external", json_true(), &ok);
+        return finish(o, ok);
+    }
+    put(o, "namespace", json_string(ns_name(snap, pod->ns)), &ok);
+    put(o, "pod", json_string(pod->name), &ok);
+    /* The address peers see: the one the query gave, else the pod's own
+     * (its node's for hostNetwork pods). */
+    if (ep->has_ip)
+        put(o, "ip", ip_text(&ep->ip), &ok);
+    else if (pod->host_network && pod->has_host_ip)
+        put(o, "ip", ip_text(&pod->host_ip), &ok);
+    else if (!pod->host_network && pod->nips > 0)
+        put(o, "ip", ip_text(&pod->ips[0]), &ok);
+    if (pod->host_network)
+        put(o, "hostNetwork", json_true(), &ok);
+    return finish(o, ok);
+}
+
+/* "from" for ingress rule peers, "to" for egress. */
+static const char *
+peers_field(enum np_dir dir)
+{
+    return dir == NP_DIR_INGRESS ? "from" : "to";
+}
+
+static json_t *
+match_results(const struct np_match_result *m, uint32_t n, enum np_dir dir,
+              uint32_t rule, const char *field)
+{
+    json_t *a = json_array();
+    bool ok = true;
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        json_t *o = json_object();
+        bool ook = true;
+
+        put(o, "index", json_integer(i), &ook);
+        put(o, "path",
+            json_sprintf("spec.%s[%u].%s[%u]", np_dir_name(dir), (unsigned)rule,
+                         field, (unsigned)i),
+            &ook);
+        put(o, "matched", json_boolean(m[i].matched), &ook);
+        put(o, "reason", api_json_text(m[i].reason != NULL ? m[i].reason : ""),
+            &ook);
+        push(a, finish(o, ook), &ok);
+    }
+    return finish(a, ok);
+}
+
+static json_t *
+rule_result(const struct np_rule_result *r, enum np_dir dir)
+{
+    json_t *o = json_object();
+    bool ok = true;
+
+    put(o, "index", json_integer(r->index), &ok);
+    put(o, "path",
+        json_sprintf("spec.%s[%u]", np_dir_name(dir), (unsigned)r->index), &ok);
+    put(o, "matched", json_boolean(r->matched), &ok);
+    put(o, "peerMatched", json_boolean(r->peer_ok), &ok);
+    put(o, "portMatched", json_boolean(r->port_ok), &ok);
+    put(o, "reason", api_json_text(r->reason != NULL ? r->reason : ""), &ok);
+    put(o, "peers",
+        match_results(r->peers, r->npeers, dir, r->index, peers_field(dir)),
+        &ok);
+    put(o, "ports", match_results(r->ports, r->nports, dir, r->index, "ports"),
+        &ok);
+    return finish(o, ok);
+}
+
+static json_t *
+policy_result(const struct np_snapshot *snap, const struct np_policy_result *p,
+              enum np_dir dir)
+{
+    json_t *o = json_object();
+    json_t *rules = json_array();
+    bool ok = true;
+    uint32_t i;
+
+    put(o, "policy", policy_ref(snap, p->policy), &ok);
+    put(o, "allowed", json_boolean(p->allowed), &ok);
+    put(o, "reason", api_json_text(p->reason != NULL ? p->reason : ""), &ok);
+    for (i = 0; i < p->nrules; i++)
+        push(rules, rule_result(&p->rules[i], dir), &ok);
+    put(o, "rules", rules, &ok);
+    return finish(o, ok);
+}
+
+static json_t *
+rule_ref(const struct np_snapshot *snap, const struct np_side *side,
+         const struct np_rule_ref *r)
+{
+    const char *dir = np_dir_name(side->dir);
+    json_t *o = json_object();
+    bool ok = true;
+
+    if (r->policy >= side->npolicies)
+        return finish(o, false);
+    put(o, "policy", policy_ref(snap, side->policies[r->policy].policy), &ok);
+    put(o, "rule", json_integer(r->rule), &ok);
+    put(o, "rulePath", json_sprintf("spec.%s[%u]", dir, (unsigned)r->rule),
+        &ok);
+    if (r->peer >= 0) {
+        put(o, "peer", json_integer(r->peer), &ok);
+        put(o, "peerPath",
+            json_sprintf("spec.%s[%u].%s[%d]", dir, (unsigned)r->rule,
+                         peers_field(side->dir), (int)r->peer),
+            &ok);
+    } else {
+        put(o, "peer", json_null(), &ok);
+        put(o, "peerPath", json_null(), &ok);
+    }
+    if (r->port >= 0) {
+        put(o, "port", json_integer(r->port), &ok);
+        put(o, "portPath",
+            json_sprintf("spec.%s[%u].ports[%d]", dir, (unsigned)r->rule,
+                         (int)r->port),
+            &ok);
+    } else {
+        put(o, "port", json_null(), &ok);
+        put(o, "portPath", json_null(), &ok);
+    }
+    return finish(o, ok);
+}
+
+/* pod is the side's pod: the source for egress, the destination for
+ * ingress; NULL for an address outside the cluster. */
+static json_t *
+side_encode(const struct np_snapshot *snap, const struct np_side *side,
+            const struct np_pod *pod)
+{
+    json_t *o = json_object();
+    json_t *by = json_array();
+    json_t *trace = json_array();
+    bool ok = true;
+    uint32_t i;
+
+    put(o, "allowed", json_boolean(side->allowed), &ok);
+    put(o, "isolated", json_boolean(side->isolated), &ok);
+    put(o, "decision", json_string(np_side_why_name(side->why)), &ok);
+    put(o, "pod", pod != NULL ? pod_ref(snap, pod) : json_null(), &ok);
+    /* CONTRACT.md: the policies that select the pod for this direction,
+     * from the snapshot's index, so they are listed even where the verdict
+     * needed no rule (a pod reaching itself). */
+    put(o, "policies",
+        pod != NULL ? policy_refs(snap, pod->policies[side->dir],
+                                  pod->npolicies[side->dir])
+                    : json_array(),
+        &ok);
+    put(o, "reason", api_json_text(side->reason != NULL ? side->reason : ""),
+        &ok);
+    for (i = 0; i < side->nallowed_by; i++)
+        push(by, rule_ref(snap, side, &side->allowed_by[i]), &ok);
+    put(o, "allowedBy", by, &ok);
+    for (i = 0; i < side->npolicies; i++)
+        push(trace, policy_result(snap, &side->policies[i], side->dir), &ok);
+    put(o, "trace", trace, &ok);
+    return finish(o, ok);
+}
+
+/* Appends a side's reason to buf, without its final period. */
+static void
+append_reason(char *buf, size_t size, const char *sep, const char *reason)
+{
+    size_t len = strlen(buf);
+    size_t rlen;
+
+    if (reason == NULL || reason[0] == '\0' || len >= size - 1)
+        return;
+    rlen = strlen(reason);
+    if (rlen > 0 && reason[rlen - 1] == '.')
+        rlen--;
+    snprintf(buf + len, size - len, "%s%.*s", len > 0 ? sep : "", (int)rlen,
+             reason);
+}
+
+/* The answer in one sentence: the verdict, then the reasons of the sides
+ * that decided it (both when allowed, the denying ones when denied). */
+static json_t *
+verdict_reason(const struct np_verdict *v)
+{
+    char why[1024] = "";
+    char buf[1100];
+
+    if (v->self) {
+        return json_string("allowed: traffic from a pod to itself is always "
+                           "allowed");
+    }
+    if (v->allowed || !v->egress.allowed)
+        append_reason(why, sizeof(why), "; ", v->egress.reason);
+    if (v->allowed || !v->ingress.allowed)
+        append_reason(why, sizeof(why), "; ", v->ingress.reason);
+    snprintf(buf, sizeof(buf), "%s%s%s", v->allowed ? "allowed" : "denied",
+             why[0] != '\0' ? ": " : "", why);
+    return api_json_text(buf);
+}
+
+json_t *
+api_verdict_encode(const struct np_snapshot *snap, const struct api_query *aq,
+                   const struct np_verdict *v)
+{
+    json_t *o = json_object();
+    bool ok = true;
+
+    put(o, "allowed", json_boolean(v->allowed), &ok);
+    put(o, "revision", json_integer((json_int_t)snap->revision), &ok);
+    put(o, "from", api_endpoint_encode(snap, &aq->q.from), &ok);
+    put(o, "to", api_endpoint_encode(snap, &aq->q.to), &ok);
+    put(o, "port", json_integer(aq->q.port), &ok);
+    put(o, "protocol", json_string(np_proto_name(aq->q.proto)), &ok);
+    if (aq->port_name[0] != '\0')
+        put(o, "portName", json_string(aq->port_name), &ok);
+    put(o, "self", json_boolean(v->self), &ok);
+    put(o, "reason", verdict_reason(v), &ok);
+    put(o, "egress", side_encode(snap, &v->egress, aq->q.from.pod), &ok);
+    put(o, "ingress", side_encode(snap, &v->ingress, aq->q.to.pod), &ok);
+    return finish(o, ok);
+}
+
+static json_t *
+isolation_side(const struct np_snapshot *snap, const struct np_pod *pod,
+               const struct np_isolation *iso, enum np_dir dir)
+{
+    const char *type = np_dir_type_name(dir);
+    uint32_t n = iso->npolicies[dir];
+    json_t *o = json_object();
+    bool ok = true;
+
+    put(o, "isolated", json_boolean(iso->isolated[dir]), &ok);
+    put(o, "policies", policy_refs(snap, iso->policies[dir], n), &ok);
+    if (pod->host_network)
+        put(o, "reason",
+            json_string("hostNetwork pod: no NetworkPolicy selects it, so it "
+                        "is never isolated"),
+            &ok);
+    else if (n > 0)
+        put(o, "reason",
+            json_sprintf("selected by %u %s with policyType %s", (unsigned)n,
+                         n == 1 ? "policy" : "policies", type),
+            &ok);
+    else if (pod->nselected_by > 0)
+        put(o, "reason",
+            json_sprintf("not isolated: %u %s %s it, but none has policyType "
+                         "%s",
+                         (unsigned)pod->nselected_by,
+                         pod->nselected_by == 1 ? "policy" : "policies",
+                         pod->nselected_by == 1 ? "selects" : "select", type),
+            &ok);
+    else
+        put(o, "reason",
+            json_sprintf("not isolated: no policy with policyType %s "
+                         "selects it",
+                         type),
+            &ok);
+    return finish(o, ok);
+}
+
+json_t *
+api_isolation_encode(const struct np_snapshot *snap, const struct np_pod *pod)
+{
+    struct np_isolation iso;
+    json_t *o = json_object();
+    bool ok = true;
+
+    np_pod_isolation(snap, pod, &iso);
+    put(o, "pod",
+        json_pack("{s:s,s:s}", "namespace", ns_name(snap, pod->ns), "name",
+                  pod->name),
+        &ok);
+    put(o, "revision", json_integer((json_int_t)snap->revision), &ok);
+    put(o, "ingress", isolation_side(snap, pod, &iso, NP_DIR_INGRESS), &ok);
+    put(o, "egress", isolation_side(snap, pod, &iso, NP_DIR_EGRESS), &ok);
+    put(o, "hostNetwork", json_boolean(pod->host_network), &ok);
+    put(o, "selectedBy", policy_refs(snap, pod->selected_by, pod->nselected_by),
+        &ok);
+    return finish(o, ok);
+}
+
+json_t *
+api_namespace_encode(const struct np_snapshot *snap,
+                     const struct np_namespace *ns)
+{
+    json_t *o = json_object();
+    bool ok = true;
+
+    put(o, "name", json_string(ns->name), &ok);
+    put(o, "labels", api_labels_encode(snap, &ns->labels), &ok);
+    put(o, "implicit", json_boolean(ns->implicit), &ok);
+    put(o, "pods", json_integer(ns->npods), &ok);
+    put(o, "networkPolicies", json_integer(ns->npolicies), &ok);
+    return finish(o, ok);
+}
+
+static json_t *
+container_ports(const struct np_snapshot *snap, const struct np_pod *pod)
+{
+    json_t *a = json_array();
+    bool ok = true;
+    uint32_t i;
+
+    for (i = 0; i < pod->nports; i++) {
+        const struct np_container_port *cp = &pod->ports[i];
+        json_t *o = json_object();
+        bool ook = true;
+
+        if (cp->name != NP_SYM_NONE)
+            put(o, "name", json_string(np_snapshot_str(snap, cp->name)), &ook);
+        put(o, "port", json_integer(cp->port), &ook);
+        put(o, "protocol", json_string(np_proto_name(cp->proto)), &ook);
+        push(a, finish(o, ook), &ok);
+    }
+    return finish(a, ok);
+}
+
+static json_t *
+owners(const struct np_model_pod *m)
+{
+    json_t *a = json_array();
+    bool ok = true;
+    size_t i;
+
+    for (i = 0; i < m->nowners; i++) {
+        json_t *o = json_object();
+        bool ook = true;
+
+        put(o, "kind", api_json_text(m->owners[i].kind), &ook);
+        put(o, "name", api_json_text(m->owners[i].name), &ook);
+        push(a, finish(o, ook), &ok);
+    }
+    return finish(a, ok);
+}
+
+json_t *
+api_pod_encode(const struct np_snapshot *snap, const struct np_pod *pod)
+{
+    json_t *o = json_object();
+    json_t *ips = json_array();
+    bool ok = true;
+    uint32_t i;
+
+    put(o, "namespace", json_string(ns_name(snap, pod->ns)), &ok);
+    put(o, "name", json_string(pod->name), &ok);
+    put(o, "labels", api_labels_encode(snap, &pod->labels), &ok);
+    for (i = 0; i < pod->nips; i++)
+        push(ips, ip_text(&pod->ips[i]), &ok);
+    put(o, "ips", ips, &ok);
+    put(o, "hostNetwork", json_boolean(pod->host_network), &ok);
+    if (pod->has_host_ip)
+        put(o, "hostIP", ip_text(&pod->host_ip), &ok);
+    put(o, "phase", api_json_text(pod->phase), &ok);
+    put(o, "ports", container_ports(snap, pod), &ok);
+    put(o, "ingressPolicies",
+        policy_refs(snap, pod->policies[NP_DIR_INGRESS],
+                    pod->npolicies[NP_DIR_INGRESS]),
+        &ok);
+    put(o, "egressPolicies",
+        policy_refs(snap, pod->policies[NP_DIR_EGRESS],
+                    pod->npolicies[NP_DIR_EGRESS]),
+        &ok);
+    if (pod->model != NULL && pod->model->nowners > 0)
+        put(o, "owners", owners(pod->model), &ok);
+    return finish(o, ok);
+}
+
+/* The uploaded object, or a minimal one when the snapshot kept no source. */
+static json_t *
+policy_source(const struct np_snapshot *snap, const struct np_policy *pol)
+{
+    json_t *doc = NULL;
+    json_t *meta;
+
+    if (pol->model != NULL && pol->model->source != NULL)
+        doc = json_loads(pol->model->source, 0, NULL);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        doc = json_pack("{s:s,s:s,s:{}}", "apiVersion", "networking.k8s.io/v1",
+                        "kind", "NetworkPolicy", "metadata");
+        if (doc == NULL)
+            return NULL;
+    }
+    meta = json_object_get(doc, "metadata");
+    if (!json_is_object(meta)) {
+        meta = json_object();
+        if (json_object_set_new(doc, "metadata", meta) != 0)
+            goto fail;
+    }
+    /* A manifest may leave the namespace out ("default", or the one the
+     * upload put it in); the answer names where the policy lives. */
+    if (json_object_set_new(meta, "name", json_string(pol->name)) != 0 ||
+        json_object_set_new(meta, "namespace",
+                            json_string(ns_name(snap, pol->ns))) != 0)
+        goto fail;
+    return doc;
+fail:
+    json_decref(doc);
+    return NULL;
+}
+
+json_t *
+api_policy_encode(const struct np_snapshot *snap, const struct np_policy *pol)
+{
+    json_t *o = policy_source(snap, pol);
+    json_t *types = json_array();
+    bool ok = o != NULL;
+    int d;
+
+    for (d = 0; d < NP_DIR__MAX; d++)
+        if (pol->affects[d])
+            push(types, json_string(np_dir_type_name((enum np_dir)d)), &ok);
+    put(o, "selectedPods", pod_refs(snap, pol->selected, pol->nselected), &ok);
+    put(o, "policyTypes", types, &ok);
+    put(o, "policyTypesDefaulted", json_boolean(pol->types_defaulted), &ok);
+    put(o, "ingressRules", json_integer(pol->nrules[NP_DIR_INGRESS]), &ok);
+    put(o, "egressRules", json_integer(pol->nrules[NP_DIR_EGRESS]), &ok);
+    return finish(o, ok);
+}

@@ -1,0 +1,206 @@
+/*
+ * POST /reachability, GET /reachability and POST /reachability/batch. Each
+ * request reads one snapshot acquired once, so every answer of a batch comes
+ * from the same revision even while uploads publish new ones. Decoding
+ * queries is endpoint.c's, the answer's JSON encode.c's; this file only
+ * strings them together around the evaluator.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "core/arena.h"
+#include "core/eval.h"
+
+static const char *const batch_fields[] = { "queries", "trace", NULL };
+
+/* Answers one decoded query. trace false is the fast path: the verdict and
+ * the revision only. Returns the answer (owned), or NULL with err set. */
+static json_t *
+answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
+       const struct api_query *aq, bool trace, struct np_error *err)
+{
+    struct np_verdict v;
+    struct np_arena a;
+    json_t *out;
+
+    if (!trace) {
+        out = json_pack("{s:b,s:I}", "allowed",
+                        np_eval_allowed(snap, &ctx->opts, &aq->q), "revision",
+                        (json_int_t)snap->revision);
+        if (out == NULL)
+            np_error_set(err, NP_E_NOMEM, "out of memory writing the answer");
+        return out;
+    }
+    np_arena_init(&a);
+    if (np_eval_trace(snap, &ctx->opts, &aq->q, &a, &v, err) != 0) {
+        np_arena_free_all(&a);
+        return NULL;
+    }
+    out = api_verdict_encode(snap, aq, &v);
+    np_arena_free_all(&a);
+    if (out == NULL)
+        np_error_set(err, NP_E_NOMEM, "out of memory writing the answer");
+    return out;
+}
+
+void
+api_reach_post(struct api_ctx *ctx, const struct api_request *req,
+               const char *const *params, size_t nparams,
+               struct api_response *resp)
+{
+    struct np_snapshot *snap;
+    struct api_query aq;
+    struct np_error err;
+    json_t *doc;
+    json_t *out;
+
+    (void)params;
+    (void)nparams;
+    doc = api_body_json_or_reply(req, resp);
+    if (doc == NULL)
+        return;
+    np_error_init(&err);
+    snap = np_state_acquire(&ctx->state);
+    if (api_query_decode(snap, doc, &aq, &err) != 0) {
+        api_reply_error(resp, &err);
+        goto out;
+    }
+    out = answer(ctx, snap, &aq, true, &err);
+    if (out == NULL)
+        api_reply_error(resp, &err);
+    else
+        api_reply_json(resp, 200, out);
+out:
+    np_snapshot_release(snap);
+    json_decref(doc);
+}
+
+void
+api_reach_get(struct api_ctx *ctx, const struct api_request *req,
+              const char *const *params, size_t nparams,
+              struct api_response *resp)
+{
+    struct np_snapshot *snap;
+    struct api_query aq;
+    struct np_error err;
+    json_t *out;
+
+    (void)params;
+    (void)nparams;
+    np_error_init(&err);
+    snap = np_state_acquire(&ctx->state);
+    if (api_query_from_args(snap, req, &aq, &err) != 0) {
+        api_reply_error(resp, &err);
+        goto out;
+    }
+    out = answer(ctx, snap, &aq, true, &err);
+    if (out == NULL)
+        api_reply_error(resp, &err);
+    else
+        api_reply_json(resp, 200, out);
+out:
+    np_snapshot_release(snap);
+}
+
+/* Decodes the batch envelope. Returns 0, or -1 with err set. */
+static int
+batch_decode(const json_t *doc, const struct api_limits *lim,
+             const json_t **queries, bool *trace, struct np_error *err)
+{
+    const json_t *t;
+    size_t n;
+
+    if (api_fields_check(doc, batch_fields, "", err) != 0)
+        return -1;
+    t = json_object_get(doc, "trace");
+    *trace = true;
+    if (t != NULL && !json_is_null(t)) {
+        if (!json_is_boolean(t)) {
+            np_error_set(err, NP_E_INVALID_TYPE, "trace must be true or false");
+            return np_error_path(err, "trace");
+        }
+        *trace = json_is_true(t);
+    }
+    *queries = json_object_get(doc, "queries");
+    if (*queries == NULL || json_is_null(*queries)) {
+        np_error_set(err, NP_E_MISSING_FIELD,
+                     "queries is missing: give {\"queries\": [QUERY, ...]}");
+        return np_error_path(err, "queries");
+    }
+    if (!json_is_array(*queries)) {
+        np_error_set(err, NP_E_INVALID_TYPE,
+                     "queries must be an array of query objects");
+        return np_error_path(err, "queries");
+    }
+    n = json_array_size(*queries);
+    if (lim->max_batch > 0 && n > lim->max_batch) {
+        np_error_set(err, NP_E_LIMIT_EXCEEDED,
+                     "a batch holds at most %zu queries (limit max_batch); "
+                     "this one has %zu: split it",
+                     lim->max_batch, n);
+        return np_error_path(err, "queries");
+    }
+    return 0;
+}
+
+void
+api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
+                const char *const *params, size_t nparams,
+                struct api_response *resp)
+{
+    struct np_snapshot *snap = NULL;
+    const json_t *queries;
+    struct np_error err;
+    json_t *results = NULL;
+    json_t *doc;
+    json_t *out;
+    bool trace;
+    size_t i;
+
+    (void)params;
+    (void)nparams;
+    doc = api_body_json_or_reply(req, resp);
+    if (doc == NULL)
+        return;
+    np_error_init(&err);
+    if (batch_decode(doc, &ctx->cfg.limits, &queries, &trace, &err) != 0) {
+        api_reply_error(resp, &err);
+        goto out;
+    }
+    snap = np_state_acquire(&ctx->state);
+    results = json_array();
+    if (results == NULL)
+        goto nomem;
+    for (i = 0; i < json_array_size(queries); i++) {
+        struct np_error qerr;
+        struct api_query aq;
+        json_t *one;
+
+        np_error_init(&qerr);
+        /* A query that cannot be answered fails alone, as {"error": ...} in
+         * its place; running out of memory fails the whole batch. */
+        if (api_query_decode(snap, json_array_get(queries, i), &aq, &qerr) != 0)
+            one = api_error_encode(&qerr);
+        else
+            one = answer(ctx, snap, &aq, trace, &qerr);
+        if (one == NULL || json_array_append_new(results, one) != 0)
+            goto nomem;
+    }
+    /* "o" steals results, even when json_pack() fails. */
+    out = json_pack("{s:I,s:o}", "revision", (json_int_t)snap->revision,
+                    "results", results);
+    results = NULL;
+    if (out == NULL)
+        goto nomem;
+    api_reply_json(resp, 200, out);
+    goto out;
+nomem:
+    np_error_set(&err, NP_E_NOMEM,
+                 "out of memory answering the batch; send fewer queries");
+    api_reply_error(resp, &err);
+out:
+    json_decref(results);
+    np_snapshot_release(snap);
+    json_decref(doc);
+}
