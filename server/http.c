@@ -1,0 +1,515 @@
+/*
+ * libmicrohttpd glue. A request's memory lives in a struct srv_req, created
+ * on the first call of the access handler (when the headers are in) and
+ * freed only in the MHD_OPTION_NOTIFY_COMPLETED callback, as in
+ * libmicrohttpd's doc/examples/simplepost.c. This file decides nothing
+ * about routes or payloads: a complete body goes to api_dispatch(), and the
+ * only answers made here are the ones the api layer never gets to see (a
+ * body over the limit, running out of memory while reading it).
+ */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "server/log.h"
+
+/* First allocation for a body whose length is unknown (chunked). */
+#define BODY_INITIAL_CAP 16384
+
+/* Ceiling for MHD_OPTION_CONNECTION_LIMIT, whatever RLIMIT_NOFILE says. */
+#define CONNECTION_LIMIT_MAX 65536
+
+/* The answer when even formatting an error answer runs out of memory. */
+static const char nomem_body[] =
+    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"The server ran out "
+    "of memory; retry later.\"}}";
+
+struct srv_http {
+    struct MHD_Daemon *daemon;
+    struct api_ctx *ctx; /* borrowed */
+    size_t max_body;
+    const char *mode;     /* "epoll" or "poll" */
+    MHD_socket quiesced;  /* the listen socket after quiescing */
+    atomic_bool stopping; /* answers now carry Connection: close */
+    pthread_mutex_t lock; /* guards inflight */
+    pthread_cond_t idle;  /* signalled when inflight drops to 0 */
+    size_t inflight;      /* requests that have a struct srv_req */
+};
+
+struct srv_req {
+    char *body; /* owned; NUL-terminated for the parsers' convenience */
+    size_t len;
+    size_t cap;
+    size_t discarded;     /* bytes dropped after the body went over the cap */
+    char *content_type;   /* owned copy of the header, or NULL */
+    struct api_kv *query; /* owned array; keys and values borrowed from MHD */
+    size_t nquery;
+    size_t query_cap;
+    struct np_error err; /* set once reading the body failed */
+};
+
+static struct srv_req *
+req_new(struct srv_http *h, struct MHD_Connection *conn)
+{
+    struct srv_req *req;
+    const char *ct;
+
+    req = calloc(1, sizeof(*req));
+    if (req == NULL)
+        return NULL;
+    np_error_init(&req->err);
+    ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                     MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ct != NULL) {
+        req->content_type = strdup(ct);
+        if (req->content_type == NULL) {
+            free(req);
+            return NULL;
+        }
+    }
+    pthread_mutex_lock(&h->lock);
+    h->inflight++;
+    pthread_mutex_unlock(&h->lock);
+    return req;
+}
+
+static void
+req_free(struct srv_http *h, struct srv_req *req)
+{
+    free(req->body);
+    free(req->content_type);
+    free(req->query);
+    free(req);
+    pthread_mutex_lock(&h->lock);
+    if (--h->inflight == 0)
+        pthread_cond_broadcast(&h->idle);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Appends n bytes to the body. The cap is checked before growing, so a body
+ * over the limit never makes the buffer larger than the limit; the buffer
+ * doubles, so a body costs O(log n) reallocations (GNUnet's json_mhd.c
+ * buffer_append). */
+static int
+req_append(struct srv_req *req, const char *data, size_t n, size_t max,
+           struct np_error *err)
+{
+    if (n > max || req->len > max - n)
+        return np_error_set(err, NP_E_BODY_TOO_LARGE,
+                            "The request body is larger than the limit of "
+                            "%zu bytes (--max-body).",
+                            max);
+    /* max <= SIZE_MAX / 2 (config.c), so none of this overflows. */
+    if (req->len + n + 1 > req->cap) {
+        size_t cap = req->cap != 0 ? req->cap : BODY_INITIAL_CAP;
+        char *body;
+
+        while (cap < req->len + n + 1)
+            cap *= 2;
+        if (cap > max + 1)
+            cap = max + 1;
+        body = realloc(req->body, cap);
+        if (body == NULL)
+            return np_error_set(err, NP_E_NOMEM,
+                                "The server ran out of memory while reading "
+                                "the request body.");
+        req->body = body;
+        req->cap = cap;
+    }
+    memcpy(req->body + req->len, data, n);
+    req->len += n;
+    req->body[req->len] = '\0';
+    return 0;
+}
+
+/* Collects the query arguments in order (MHD_KeyValueIterator). "?trace"
+ * has no value; the api layer gets "" for it, never NULL. */
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+            const char *value)
+{
+    struct srv_req *req = cls;
+
+    (void)kind;
+    if (req->nquery == req->query_cap) {
+        size_t cap = req->query_cap != 0 ? req->query_cap * 2 : 8;
+        struct api_kv *q = realloc(req->query, cap * sizeof(*q));
+
+        if (q == NULL) {
+            np_error_set(&req->err, NP_E_NOMEM,
+                         "The server ran out of memory while reading the "
+                         "query.");
+            return MHD_NO;
+        }
+        req->query = q;
+        req->query_cap = cap;
+    }
+    req->query[req->nquery].key = key != NULL ? key : "";
+    req->query[req->nquery].value = value != NULL ? value : "";
+    req->nquery++;
+    return MHD_YES;
+}
+
+/* Queues resp on conn and steals resp->body (it is NULL afterwards, so
+ * api_response_fini() does not free it again). */
+static enum MHD_Result
+queue_response(struct srv_http *h, struct MHD_Connection *conn,
+               struct api_response *resp)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    int status = resp->status;
+
+    if (resp->body != NULL) {
+        r = MHD_create_response_from_buffer(resp->body_len, resp->body,
+                                            MHD_RESPMEM_MUST_FREE);
+        if (r != NULL)
+            resp->body = NULL;
+    } else {
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
+    if (r == NULL) {
+        /* Out of memory: answer 500 from static memory rather than drop
+         * the connection. */
+        r = MHD_create_response_from_buffer(
+            sizeof(nomem_body) - 1, (void *)nomem_body, MHD_RESPMEM_PERSISTENT);
+        if (r == NULL)
+            return MHD_NO;
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "application/json");
+    } else {
+        if (resp->content_type != NULL)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    resp->content_type);
+        if (resp->allow[0] != '\0')
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    }
+    /* While shutting down, tell keep-alive clients not to send another
+     * request on this connection. */
+    if (atomic_load(&h->stopping))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Answers with CONTRACT.md's {"error": {"code", "message"}} for an error
+ * found here, before the api layer saw the request. */
+static enum MHD_Result
+queue_error(struct srv_http *h, struct MHD_Connection *conn,
+            const struct np_error *err)
+{
+    struct api_response resp;
+    json_t *doc;
+
+    memset(&resp, 0, sizeof(resp));
+    resp.status = api_errc_status(err->code);
+    resp.content_type = "application/json";
+    doc = json_pack("{s:{s:s,s:s}}", "error", "code", np_errc_name(err->code),
+                    "message", err->message);
+    if (doc != NULL) {
+        resp.body = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+    }
+    if (resp.body == NULL) {
+        resp.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        resp.body = strdup(nomem_body);
+    }
+    if (resp.body != NULL)
+        resp.body_len = strlen(resp.body);
+    return queue_response(h, conn, &resp);
+}
+
+/* Returns true when the Content-Length header announces more than max
+ * bytes. A number too long for uint64_t is too large as well; anything
+ * malformed is libmicrohttpd's to reject. */
+static bool
+declared_too_large(struct MHD_Connection *conn, size_t max,
+                   unsigned long long *declared)
+{
+    const char *s;
+    uint64_t v = 0;
+
+    s = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                    MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (s == NULL)
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) {
+            *declared = UINT64_MAX;
+            return true;
+        }
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *declared = v;
+    return v > max;
+}
+
+static enum MHD_Result
+dispatch(struct srv_http *h, struct MHD_Connection *conn, struct srv_req *req,
+         const char *url, const char *method)
+{
+    struct api_request areq;
+    struct api_response resp;
+    enum MHD_Result ret;
+
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req);
+    if (np_error_is_set(&req->err))
+        return queue_error(h, conn, &req->err);
+    memset(&areq, 0, sizeof(areq));
+    areq.method = method;
+    areq.path = url;
+    areq.nquery = req->nquery;
+    areq.query = req->query;
+    areq.content_type = req->content_type;
+    areq.body = req->len != 0 ? req->body : NULL;
+    areq.body_len = req->len;
+    memset(&resp, 0, sizeof(resp));
+    api_dispatch(h->ctx, &areq, &resp);
+    ret = queue_response(h, conn, &resp);
+    api_response_fini(&resp);
+    return ret;
+}
+
+/* The access handler (MHD_AccessHandlerCallback). libmicrohttpd calls it
+ * once when the headers are in, once per piece of body, and once more when
+ * the body is complete; a response may be queued only on the first and the
+ * last call. */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **con_cls)
+{
+    struct srv_http *h = cls;
+    struct srv_req *req = *con_cls;
+    unsigned long long declared = 0;
+
+    (void)version;
+    if (req == NULL) {
+        req = req_new(h, conn);
+        if (req == NULL) {
+            struct np_error err;
+
+            np_error_init(&err);
+            np_error_set(&err, NP_E_NOMEM,
+                         "The server ran out of memory; retry later.");
+            return queue_error(h, conn, &err);
+        }
+        *con_cls = req;
+        /* Refuse before reading a byte of it: libmicrohttpd then discards
+         * the body and closes the connection after the answer. */
+        if (declared_too_large(conn, h->max_body, &declared)) {
+            np_error_set(&req->err, NP_E_BODY_TOO_LARGE,
+                         "The request body of %llu bytes is larger than the "
+                         "limit of %zu bytes (--max-body).",
+                         declared, h->max_body);
+            return queue_error(h, conn, &req->err);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        size_t n = *upload_data_size;
+
+        *upload_data_size = 0;
+        if (!np_error_is_set(&req->err) &&
+            req_append(req, upload_data, n, h->max_body, &req->err) == 0)
+            return MHD_YES;
+        /* A response cannot be queued while the body is arriving, so a
+         * body without Content-Length that goes over the limit is read to
+         * its end and dropped, then answered 413. A client still sending
+         * after twice the limit gets its connection closed instead. */
+        free(req->body);
+        req->body = NULL;
+        req->len = 0;
+        req->cap = 0;
+        if (n > h->max_body || req->discarded > h->max_body - n)
+            return MHD_NO;
+        req->discarded += n;
+        return MHD_YES;
+    }
+    if (np_error_is_set(&req->err))
+        return queue_error(h, conn, &req->err);
+    return dispatch(h, conn, req, url, method);
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the only place a struct srv_req is freed. */
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct srv_http *h = cls;
+
+    (void)conn;
+    (void)toe;
+    if (*con_cls == NULL)
+        return;
+    req_free(h, *con_cls);
+    *con_cls = NULL;
+}
+
+/* MHD_OPTION_EXTERNAL_LOGGER: libmicrohttpd's complaints go through our log
+ * so that every line starts with "netpolq: ". */
+static void
+on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    log_vwarnx(fmt, ap);
+}
+
+/* Each connection holds a descriptor; leave some for the listen socket,
+ * epoll and the files a future state store opens. */
+static unsigned
+connection_limit(unsigned threads)
+{
+    struct rlimit rl;
+    rlim_t n = 1024;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur == RLIM_INFINITY ||
+            rl.rlim_cur > CONNECTION_LIMIT_MAX + 64)
+            n = CONNECTION_LIMIT_MAX;
+        else
+            n = rl.rlim_cur > 80 ? rl.rlim_cur - 64 : 16;
+    }
+    /* libmicrohttpd splits the limit across the pool; every thread needs
+     * a share. */
+    if (n < (rlim_t)threads * 4)
+        n = (rlim_t)threads * 4;
+    return (unsigned)n;
+}
+
+struct srv_http *
+srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
+               struct np_error *err)
+{
+    struct srv_http *h;
+    pthread_condattr_t ca;
+    unsigned flags;
+    char addr[INET6_ADDRSTRLEN + 16];
+    uint16_t port;
+
+    h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        np_error_set(err, NP_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    h->ctx = ctx;
+    h->max_body = cfg->max_body;
+    h->quiesced = MHD_INVALID_SOCKET;
+    atomic_init(&h->stopping, false);
+    pthread_mutex_init(&h->lock, NULL);
+    /* Drain deadlines are measured on the monotonic clock. */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->idle, &ca);
+    pthread_condattr_destroy(&ca);
+
+    /* One polling thread per core, each with its own epoll set, answers
+     * requests in the thread that read them: no hand-off between threads
+     * and no thread per connection. MHD_USE_ITC lets MHD_quiesce_daemon()
+     * wake the pool at shutdown. */
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES) {
+        flags |= MHD_USE_EPOLL;
+        h->mode = "epoll";
+    } else {
+        flags |= MHD_USE_POLL;
+        h->mode = "poll";
+    }
+    if (cfg->addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    srv_config_format_addr((const struct sockaddr *)&cfg->addr, 0, addr,
+                           sizeof(addr));
+    port = ntohs(cfg->addr.ss_family == AF_INET6
+                     ? ((const struct sockaddr_in6 *)&cfg->addr)->sin6_port
+                     : ((const struct sockaddr_in *)&cfg->addr)->sin_port);
+    h->daemon = MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)&cfg->addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)SRV_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
+        connection_limit(cfg->threads), MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+        MHD_OPTION_END);
+    if (h->daemon == NULL) {
+        np_error_set(err, NP_E_INTERNAL, "cannot listen on %s", addr);
+        pthread_cond_destroy(&h->idle);
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+unsigned
+srv_http_port(const struct srv_http *h)
+{
+    const union MHD_DaemonInfo *info;
+
+    info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info != NULL ? info->port : 0;
+}
+
+const char *
+srv_http_mode(const struct srv_http *h)
+{
+    return h->mode;
+}
+
+size_t
+srv_http_drain(struct srv_http *h, unsigned timeout_ms)
+{
+    struct timespec deadline;
+    size_t left;
+
+    atomic_store(&h->stopping, true);
+    /* Quiescing closes nothing: the pool stops accepting and the socket is
+     * ours to close, but only after MHD_stop_daemon(). */
+    if (h->quiesced == MHD_INVALID_SOCKET)
+        h->quiesced = MHD_quiesce_daemon(h->daemon);
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&h->lock);
+    while (h->inflight > 0) {
+        if (pthread_cond_timedwait(&h->idle, &h->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    left = h->inflight;
+    pthread_mutex_unlock(&h->lock);
+    return left;
+}
+
+void
+srv_http_stop(struct srv_http *h)
+{
+    if (h == NULL)
+        return;
+    MHD_stop_daemon(h->daemon);
+    if (h->quiesced != MHD_INVALID_SOCKET)
+        close(h->quiesced);
+    pthread_cond_destroy(&h->idle);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}

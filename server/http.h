@@ -1,0 +1,48 @@
+/*
+ * The HTTP side of netpolq: a libmicrohttpd daemon whose access handler
+ * turns each request into a struct api_request, calls api_dispatch() and
+ * turns the struct api_response back into an HTTP answer. Only this file
+ * calls libmicrohttpd. It owns the body limit (413 before reading a body
+ * that declares itself too large, 413 when a body grows past the limit) and
+ * graceful shutdown; everything about routes and JSON is in api/.
+ */
+#ifndef SRV_HTTP_H
+#define SRV_HTTP_H
+
+#include <stddef.h>
+
+#include "api/api.h"
+#include "core/error.h"
+#include "server/config.h"
+
+/* Seconds an idle connection is kept open. */
+#define SRV_CONNECTION_TIMEOUT 30
+
+struct srv_http;
+
+/* Starts listening on cfg->addr with a pool of cfg->threads threads, each
+ * polling its own connections (epoll where available, poll otherwise).
+ * ctx is borrowed and must outlive the daemon; cfg is read only during the
+ * call. Returns the running server (owned: stop it with srv_http_stop()), or
+ * NULL with err set; libmicrohttpd has then logged the cause (the address is
+ * in use, ...). */
+struct srv_http *srv_http_start(const struct srv_config *cfg,
+                                struct api_ctx *ctx, struct np_error *err);
+
+/* Returns the port the server listens on (useful when the port was 0). */
+unsigned srv_http_port(const struct srv_http *h);
+
+/* Returns "epoll" or "poll", the polling mode of the worker threads. */
+const char *srv_http_mode(const struct srv_http *h);
+
+/* Stops accepting connections, then waits up to timeout_ms for the requests
+ * in progress to be answered. Answers given from now on carry
+ * "Connection: close". Returns the number of requests still in progress
+ * (0 when all finished). */
+size_t srv_http_drain(struct srv_http *h, unsigned timeout_ms);
+
+/* Stops the daemon, closing whatever connections remain, and frees h.
+ * NULL is ignored. */
+void srv_http_stop(struct srv_http *h);
+
+#endif
