@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/internal.h"
+
 static const char *const why_names[NP_WHY__MAX] = {
     [NP_WHY_SELF] = "self",
     [NP_WHY_EXTERNAL] = "external",
@@ -752,4 +754,27 @@ np_eval_trace(const struct np_snapshot *snap, const struct np_eval_opts *opts,
     if (t.nomem)
         return np_error_set(err, NP_E_NOMEM, "out of memory");
     return 0;
+}
+
+bool
+np__peer_matches_pod(const struct np_snapshot *snap,
+                     const struct np_eval_opts *opts,
+                     const struct np_policy *pol, const struct np_peer *p,
+                     const struct np_pod *pod)
+{
+    struct np_endpoint ep = { .pod = pod, .has_ip = false };
+    struct peer_eval pe;
+
+    return peer_matches(snap, opts, pol, p, &ep, &pe);
+}
+
+bool
+np__pport_matches(const struct np_pport *pp, const struct np_pod *dst,
+                  uint16_t port, int proto)
+{
+    struct np_endpoint ep = { .pod = dst, .has_ip = false };
+    uint16_t named;
+
+    return port_eval(pp, &ep, port, (enum np_proto)proto, &named) ==
+           PORT_MATCHED;
 }
