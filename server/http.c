@@ -440,14 +440,15 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
     port = ntohs(cfg->addr.ss_family == AF_INET6
                      ? ((const struct sockaddr_in6 *)&cfg->addr)->sin6_port
                      : ((const struct sockaddr_in *)&cfg->addr)->sin_port);
+    /* The logger goes first: libmicrohttpd reports problems with the
+     * options after it through the logger already set. */
     h->daemon = MHD_start_daemon(
-        flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-        (const struct sockaddr *)&cfg->addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)SRV_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
-        connection_limit(cfg->threads), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-        MHD_OPTION_END);
+        flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+        on_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SRV_CONNECTION_TIMEOUT,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(cfg->threads),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
     if (h->daemon == NULL) {
         np_error_set(err, NP_E_INTERNAL, "cannot listen on %s", addr);
         pthread_cond_destroy(&h->idle);

@@ -398,11 +398,17 @@ tsrv_signal(struct tsrv *s, int sig)
 int
 tsrv_stop(struct tsrv *s)
 {
+    return tsrv_stop_signal(s, SIGTERM);
+}
+
+int
+tsrv_stop_signal(struct tsrv *s, int sig)
+{
     bool exited;
 
     if (s->pid <= 0)
         return s->status;
-    kill(s->pid, SIGTERM);
+    kill(s->pid, sig);
     exited = wait_for(s, &s->eof, tsrv_timeout_ms());
     if (!exited)
         dump_log(s, "no exit after SIGTERM before the timeout");

@@ -57,6 +57,9 @@ int tsrv_start(struct tsrv *s, const char *const *args);
  * killed after the timeout. Calling it again returns the same status. */
 int tsrv_stop(struct tsrv *s);
 
+/* The same with another signal (SIGINT). */
+int tsrv_stop_signal(struct tsrv *s, int sig);
+
 /* Sends sig to the server without waiting. */
 void tsrv_signal(struct tsrv *s, int sig);
 
