@@ -6,6 +6,7 @@
  * does) or answers HTTP (reply.c does).
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,40 +373,114 @@ side_encode(const struct np_snapshot *snap, const struct np_side *side,
     return finish(o, ok);
 }
 
-/* Appends a side's reason to buf, without its final period. */
+/* printf onto the end of buf, which keeps whatever fits. */
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
-append_reason(char *buf, size_t size, const char *sep, const char *reason)
+appendf(char *buf, size_t size, const char *fmt, ...)
 {
     size_t len = strlen(buf);
-    size_t rlen;
+    va_list ap;
 
-    if (reason == NULL || reason[0] == '\0' || len >= size - 1)
+    if (len + 1 >= size)
         return;
-    rlen = strlen(reason);
-    if (rlen > 0 && reason[rlen - 1] == '.')
-        rlen--;
-    snprintf(buf + len, size - len, "%s%.*s", len > 0 ? sep : "", (int)rlen,
-             reason);
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
 }
 
-/* The answer in one sentence: the verdict, then the reasons of the sides
- * that decided it (both when allowed, the denying ones when denied). */
-static json_t *
-verdict_reason(const struct np_verdict *v)
+static void
+append_endpoint(char *buf, size_t size, const struct np_snapshot *snap,
+                const struct np_endpoint *ep)
 {
-    char why[1024] = "";
-    char buf[1100];
+    char ip[NP_IP_STRLEN];
 
-    if (v->self) {
-        return json_string("allowed: traffic from a pod to itself is always "
-                           "allowed");
+    if (ep->pod != NULL) {
+        appendf(buf, size, "%s/%s", ns_name(snap, ep->pod->ns), ep->pod->name);
+        return;
     }
+    np_ip_format(&ep->ip, ip, sizeof(ip));
+    appendf(buf, size, "%s", ip);
+}
+
+/* One side in a clause that names what decided it: the policy and rule that
+ * allowed, or the policies that isolate and the traffic none of them lets
+ * through. Other decisions keep the evaluator's own sentence. */
+static void
+append_side(char *buf, size_t size, const struct np_snapshot *snap,
+            const struct np_query *q, const struct np_side *side)
+{
+    const struct np_endpoint *self =
+        side->dir == NP_DIR_EGRESS ? &q->from : &q->to;
+    const struct np_endpoint *peer =
+        side->dir == NP_DIR_EGRESS ? &q->to : &q->from;
+    const char *dir = np_dir_name(side->dir);
+    uint32_t i;
+
+    if (side->why == NP_WHY_ALLOWED_BY_RULE && side->nallowed_by > 0 &&
+        side->allowed_by[0].policy < side->npolicies) {
+        const struct np_rule_ref *r = &side->allowed_by[0];
+        const struct np_policy *pol = side->policies[r->policy].policy;
+
+        appendf(buf, size, "%s of ", dir);
+        append_endpoint(buf, size, snap, self);
+        appendf(buf, size, " is allowed by %s/%s spec.%s[%u]",
+                ns_name(snap, pol->ns), pol->name, dir, (unsigned)r->rule);
+        return;
+    }
+    if (side->why == NP_WHY_NO_RULE_MATCHES) {
+        appendf(buf, size, "%s of ", dir);
+        append_endpoint(buf, size, snap, self);
+        appendf(buf, size, " is isolated by ");
+        for (i = 0; i < side->npolicies && i < 3; i++)
+            appendf(buf, size, "%s%s/%s", i > 0 ? ", " : "",
+                    ns_name(snap, side->policies[i].policy->ns),
+                    side->policies[i].policy->name);
+        if (side->npolicies > 3)
+            appendf(buf, size, " and %u more", (unsigned)(side->npolicies - 3));
+        appendf(buf, size, " and no rule allows %u/%s %s ", (unsigned)q->port,
+                np_proto_name(q->proto),
+                side->dir == NP_DIR_EGRESS ? "to" : "from");
+        append_endpoint(buf, size, snap, peer);
+        return;
+    }
+    if (side->why == NP_WHY_NOT_ISOLATED) {
+        appendf(buf, size, "%s of ", dir);
+        append_endpoint(buf, size, snap, self);
+        appendf(buf, size, " is not isolated");
+        return;
+    }
+    if (side->reason != NULL) {
+        size_t rlen = strlen(side->reason);
+
+        /* The sentence becomes a clause: no final period. */
+        if (rlen > 0 && side->reason[rlen - 1] == '.')
+            rlen--;
+        appendf(buf, size, "%.*s", (int)rlen, side->reason);
+    }
+}
+
+/* The answer in one sentence: the verdict, then the sides that decided it
+ * (both when allowed, the denying ones when denied). */
+static json_t *
+verdict_reason(const struct np_snapshot *snap, const struct np_query *q,
+               const struct np_verdict *v)
+{
+    char buf[1024];
+
+    if (v->self)
+        return json_string("allowed: traffic from a pod to itself is always "
+                           "allowed, whatever the policies");
+    snprintf(buf, sizeof(buf), "%s: ", v->allowed ? "allowed" : "denied");
     if (v->allowed || !v->egress.allowed)
-        append_reason(why, sizeof(why), "; ", v->egress.reason);
+        append_side(buf, sizeof(buf), snap, q, &v->egress);
+    if (!v->allowed && !v->egress.allowed && !v->ingress.allowed)
+        appendf(buf, sizeof(buf), "; and ");
+    else if (v->allowed)
+        appendf(buf, sizeof(buf), "; ");
     if (v->allowed || !v->ingress.allowed)
-        append_reason(why, sizeof(why), "; ", v->ingress.reason);
-    snprintf(buf, sizeof(buf), "%s%s%s", v->allowed ? "allowed" : "denied",
-             why[0] != '\0' ? ": " : "", why);
+        append_side(buf, sizeof(buf), snap, q, &v->ingress);
     return api_json_text(buf);
 }
 
@@ -425,7 +500,7 @@ api_verdict_encode(const struct np_snapshot *snap, const struct api_query *aq,
     if (aq->port_name[0] != '\0')
         put(o, "portName", json_string(aq->port_name), &ok);
     put(o, "self", json_boolean(v->self), &ok);
-    put(o, "reason", verdict_reason(v), &ok);
+    put(o, "reason", verdict_reason(snap, &aq->q, v), &ok);
     put(o, "egress", side_encode(snap, &v->egress, aq->q.from.pod), &ok);
     put(o, "ingress", side_encode(snap, &v->ingress, aq->q.to.pod), &ok);
     return finish(o, ok);

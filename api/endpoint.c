@@ -203,6 +203,20 @@ protocol_parse(const char *s, struct api_query *out, struct np_error *err)
     return 0;
 }
 
+/* The same message for a number in JSON and in text, so that the GET and
+ * POST forms answer alike. */
+static int
+port_number(unsigned long long n, struct api_query *out, struct np_error *err)
+{
+    if (n < 1 || n > 65535) {
+        np_error_set(err, NP_E_INVALID_PORT,
+                     "port %llu is out of range: ports are 1-65535", n);
+        return np_error_path(err, "port");
+    }
+    out->q.port = (uint16_t)n;
+    return 0;
+}
+
 /* A port given as text: digits are a number, anything else a container port
  * name on the destination pod. */
 static int
@@ -213,14 +227,13 @@ port_parse(const struct np_snapshot *snap, const char *s, struct api_query *out,
     uint32_t n;
 
     if (s[0] >= '0' && s[0] <= '9') {
-        if (np_parse_u32(s, 1, 65535, &n) != 0) {
+        if (np_parse_u32(s, 0, UINT32_MAX, &n) != 0) {
             np_error_set(err, NP_E_INVALID_PORT,
                          "port \"%.32s\" is not a number between 1 and 65535",
                          s);
             return np_error_path(err, "port");
         }
-        out->q.port = (uint16_t)n;
-        return 0;
+        return port_number(n, out, err);
     }
     if (!np_port_name_is_valid(s)) {
         np_error_set(err, NP_E_INVALID_PORT,
@@ -265,15 +278,14 @@ port_decode(const struct np_snapshot *snap, const json_t *v,
         return np_error_path(err, "port");
     }
     n = json_integer_value(v);
-    if (n < 1 || n > 65535) {
+    if (n < 0) {
         np_error_set(err, NP_E_INVALID_PORT,
                      "port %" JSON_INTEGER_FORMAT
                      " is out of range: ports are 1-65535",
                      n);
         return np_error_path(err, "port");
     }
-    out->q.port = (uint16_t)n;
-    return 0;
+    return port_number((unsigned long long)n, out, err);
 }
 
 int
