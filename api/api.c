@@ -22,10 +22,11 @@ api_config_defaults(struct api_config *cfg)
     cfg->ipblock_matches_pods = true;
     cfg->limits.max_body = 64u << 20;
     cfg->limits.max_depth = 64;
-    cfg->limits.max_objects = 100000;
-    cfg->limits.max_batch = 10000;
+    cfg->limits.max_objects = 1000000;
+    cfg->limits.max_batch = 1000000;
     cfg->limits.max_string = 1u << 20;
-    cfg->limits.max_documents = 100000;
+    cfg->limits.max_documents = 1000000;
+    cfg->limits.max_matrix_pods = 200000;
 }
 
 int

@@ -46,6 +46,7 @@ struct api_limits {
     size_t max_batch;       /* queries per batch */
     size_t max_string;      /* bytes in one scalar */
     size_t max_documents;   /* documents in one YAML stream */
+    size_t max_matrix_pods; /* pods on each side of a matrix */
 };
 
 struct api_config {

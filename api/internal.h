@@ -126,6 +126,9 @@ api_handler_fn api_reach_get;
 api_handler_fn api_reach_batch;
 api_handler_fn api_isolation_get;
 
+/* --- matrix.c --- */
+api_handler_fn api_matrix_post;
+
 /* --- api.c: service endpoints --- */
 api_handler_fn api_healthz;
 api_handler_fn api_readyz;

@@ -94,6 +94,10 @@ static const struct api_route routes[] = {
       .pattern = "/reachability/batch",
       .handler = api_reach_batch,
       .query = no_args },
+    { .method = "POST",
+      .pattern = "/reachability/matrix",
+      .handler = api_matrix_post,
+      .query = no_args },
 };
 
 #define MAX_SEGMENTS 8
