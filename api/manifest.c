@@ -963,6 +963,42 @@ object_source(const json_t *obj, const char *api_version, const char *kind,
     return s;
 }
 
+/* Appends "document N[ (items[i])]: " plus the object's name to the
+ * warnings the builder raised for the object just added (from index first
+ * on), so that a warning such as a CIDR with host bits says where it is. */
+static int
+warn_builder(struct decoder *d, const char *kind, const struct meta *m,
+             size_t first)
+{
+    const char *ns = m->namespace_ == NULL ? "default" : m->namespace_;
+    const char *w;
+    char *who;
+    char *text;
+    size_t i;
+
+    if (d->warnings == NULL)
+        return 0;
+    if (strcmp(kind, "Namespace") == 0)
+        who = np_arena_printf(&d->arena, "%s %s", kind, m->name);
+    else
+        who = np_arena_printf(&d->arena, "%s %s/%s", kind, ns, m->name);
+    if (who == NULL)
+        return nomem(d);
+    for (i = first; i < np_builder_nwarnings(d->b); i++) {
+        w = np_builder_warning(d->b, i);
+        /* Warnings that already name the object are not named twice. */
+        text = np_arena_printf(
+            &d->arena, "document %d%s%s%s: %s%s%s", d->doc,
+            d->plen == 0 ? "" : " (", d->path, d->plen == 0 ? "" : ")",
+            strncmp(w, who, strlen(who)) == 0 ? "" : who,
+            strncmp(w, who, strlen(who)) == 0 ? "" : ": ", w);
+        if (text == NULL ||
+            json_array_append_new(d->warnings, api_json_text(text)) != 0)
+            return nomem(d);
+    }
+    return 0;
+}
+
 /* Decodes the Namespace, Pod or NetworkPolicy obj and adds it to the
  * builder; d->path is the object's own path ("" or "items[2]"). */
 static int
@@ -974,6 +1010,7 @@ add_object(struct decoder *d, const json_t *obj, const char *api_version,
     char prefix[sizeof(d->path) + 1];
     size_t prefix_len = d->plen;
     char *source = NULL;
+    size_t nwarnings = np_builder_nwarnings(d->b);
     int rc = -1;
 
     snprintf(prefix, sizeof(prefix), "%s%s", d->path, d->plen == 0 ? "" : ".");
@@ -1023,6 +1060,8 @@ add_object(struct decoder *d, const json_t *obj, const char *api_version,
     /* The builder's paths are relative to the object. */
     if (rc != 0)
         np_error_prefix_path(d->err, prefix);
+    else
+        rc = warn_builder(d, kind, &m, nwarnings);
 out:
     free(source);
     return rc;
@@ -1049,10 +1088,7 @@ warn_skipped(struct decoder *d, const json_t *obj, const char *kind,
         name != NULL ? name : "(unnamed)", why);
     if (text == NULL)
         return nomem(d);
-    s = json_string(text);
-    if (s == NULL) /* not UTF-8 after all: say less rather than fail */
-        s = json_sprintf("document %d: skipped an object of an unknown kind",
-                         d->doc);
+    s = api_json_text(text);
     if (json_array_append_new(d->warnings, s) != 0)
         return nomem(d);
     return 0;

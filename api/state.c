@@ -88,16 +88,17 @@ reply_counts(struct api_response *resp, const struct np_snapshot *snap,
     api_reply_json(resp, 200, body);
 }
 
-/* Appends the builder's warnings (host bits in a CIDR, ...) to warnings. */
+/* Appends the builder's warnings from index first on (those raised while
+ * building, such as two pods sharing an IP) to warnings. */
 static int
-add_builder_warnings(const struct np_builder *b, json_t *warnings,
+add_builder_warnings(const struct np_builder *b, size_t first, json_t *warnings,
                      struct np_error *err)
 {
     size_t i;
 
-    for (i = 0; i < np_builder_nwarnings(b); i++) {
+    for (i = first; i < np_builder_nwarnings(b); i++) {
         if (json_array_append_new(warnings,
-                                  json_string(np_builder_warning(b, i))) != 0)
+                                  api_json_text(np_builder_warning(b, i))) != 0)
             return np_error_set(err, NP_E_NOMEM, "out of memory");
     }
     return 0;
@@ -114,6 +115,9 @@ commit(struct api_ctx *ctx, struct np_builder *b, bool merge, json_t *warnings,
 {
     struct np_snapshot *base;
     struct np_snapshot *snap = NULL;
+    /* api_manifest_decode() has reported the warnings of each object it
+     * added, with the object's document. */
+    size_t first = np_builder_nwarnings(b);
 
     np_state_writer_lock(&ctx->state);
     base = np_state_acquire(&ctx->state);
@@ -122,7 +126,7 @@ commit(struct api_ctx *ctx, struct np_builder *b, bool merge, json_t *warnings,
     snap = np_builder_build(b, base->revision + 1, err);
     /* The builder keeps its warnings, build-time ones included, after
      * np_builder_build(). */
-    if (snap != NULL && add_builder_warnings(b, warnings, err) != 0) {
+    if (snap != NULL && add_builder_warnings(b, first, warnings, err) != 0) {
         np_snapshot_release(snap);
         snap = NULL;
     }
@@ -283,7 +287,7 @@ remove_object(struct api_ctx *ctx, enum np_kind kind, const char *ns,
         np_builder_remove(b, kind, kind == NP_KIND_NAMESPACE ? name : ns, name);
     if (!np_error_is_set(&err))
         snap = np_builder_build(b, base->revision + 1, &err);
-    if (snap != NULL && add_builder_warnings(b, warnings, &err) != 0) {
+    if (snap != NULL && add_builder_warnings(b, 0, warnings, &err) != 0) {
         np_snapshot_release(snap);
         snap = NULL;
     }
