@@ -401,6 +401,7 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
 {
     struct srv_http *h;
     pthread_condattr_t ca;
+    struct MHD_OptionItem pool[2];
     unsigned flags;
     char addr[INET6_ADDRSTRLEN + 16];
     uint16_t port;
@@ -440,15 +441,24 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
     port = ntohs(cfg->addr.ss_family == AF_INET6
                      ? ((const struct sockaddr_in6 *)&cfg->addr)->sin6_port
                      : ((const struct sockaddr_in *)&cfg->addr)->sin_port);
+    /* libmicrohttpd warns about a pool of one; one thread is simply no
+     * pool. An array that starts with MHD_OPTION_END is empty. */
+    pool[0].option =
+        cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END;
+    pool[0].value = (intptr_t)cfg->threads;
+    pool[0].ptr_value = NULL;
+    pool[1].option = MHD_OPTION_END;
+    pool[1].value = 0;
+    pool[1].ptr_value = NULL;
     /* The logger goes first: libmicrohttpd reports problems with the
      * options after it through the logger already set. */
     h->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
         on_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SRV_CONNECTION_TIMEOUT,
-        MHD_OPTION_CONNECTION_LIMIT, connection_limit(cfg->threads),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+        MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)SRV_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
+        connection_limit(cfg->threads), MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_END);
     if (h->daemon == NULL) {
         np_error_set(err, NP_E_INTERNAL, "cannot listen on %s", addr);
         pthread_cond_destroy(&h->idle);
