@@ -473,7 +473,10 @@ srv_config_usage(FILE *fp)
 
         snprintf(head, sizeof(head), "--%s%s%s", o->name,
                  o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
-        fprintf(fp, "  %-34s %s\n", head, o->env != NULL ? o->env : "");
+        if (o->env != NULL)
+            fprintf(fp, "  %-34s %s\n", head, o->env);
+        else
+            fprintf(fp, "  %s\n", head);
         while (*line != '\0') {
             size_t len = strcspn(line, "\n");
 

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -647,4 +648,70 @@ Test(startup, bad_manifest_exits_1_before_listening)
     cr_assert(strstr(out.err, "document 1") != NULL, "%s", out.err);
     cr_assert(strstr(out.err, "listening on") == NULL, "%s", out.err);
     tsrv_output_fini(&out);
+}
+
+/* The ipBlock switch reaches the evaluator: a policy that admits
+ * 10.0.0.0/24 by ipBlock admits the pod 10.0.0.5 only while ipBlock
+ * matches pods. */
+struct ipblock_case {
+    char args[2][40];
+    char env[8]; /* NETPOLQ_IPBLOCK_MATCHES_PODS, "" for unset */
+    bool allowed;
+};
+
+ParameterizedTestParameters(startup, ipblock_matches_pods_switch)
+{
+    static struct ipblock_case rows[] = {
+        { .allowed = true },
+        { .args = { "--ipblock-matches-pods=true" }, .allowed = true },
+        { .args = { "--ipblock-matches-pods=false" }, .allowed = false },
+        { .args = { "--ipblock-matches-pods", "false" }, .allowed = false },
+        { .env = "false", .allowed = false },
+        { .args = { "--ipblock-matches-pods", "true" },
+          .env = "false",
+          .allowed = true },
+    };
+
+    return cr_make_param_array(struct ipblock_case, rows,
+                               sizeof(rows) / sizeof(rows[0]));
+}
+
+ParameterizedTest(struct ipblock_case *c, startup, ipblock_matches_pods_switch)
+{
+    static const char query[] =
+        "{\"from\":{\"namespace\":\"a\",\"pod\":\"client\"},"
+        "\"to\":{\"namespace\":\"a\",\"pod\":\"server\"},\"port\":80}";
+    char dir[64];
+    char file[128];
+    const char *args[6] = { "--load", file, NULL };
+    struct thttp_resp r;
+    int i;
+
+    snprintf(dir, sizeof(dir), "/tmp/netpolq-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    write_file(dir, "cluster.yaml",
+               "apiVersion: v1\nkind: Pod\nmetadata:\n  name: client\n"
+               "  namespace: a\nstatus:\n  podIP: 10.0.0.5\n"
+               "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: server\n"
+               "  namespace: a\n  labels:\n    app: server\n"
+               "status:\n  podIP: 10.0.0.6\n"
+               "---\napiVersion: networking.k8s.io/v1\n"
+               "kind: NetworkPolicy\nmetadata:\n  name: by-ip\n"
+               "  namespace: a\nspec:\n  podSelector:\n    matchLabels:\n"
+               "      app: server\n  ingress:\n  - from:\n    - ipBlock:\n"
+               "        cidr: 10.0.0.0/24\n");
+    snprintf(file, sizeof(file), "%s/cluster.yaml", dir);
+    for (i = 0; i < 2 && c->args[i][0] != '\0'; i++)
+        args[2 + i] = c->args[i];
+    if (c->env[0] != '\0')
+        setenv("NETPOLQ_IPBLOCK_MATCHES_PODS", c->env, 1);
+    cr_assert_eq(tsrv_start(&srv, args), 0);
+    cr_assert_eq(thttp_request(srv.base, "POST", "/reachability",
+                               "application/json", query, sizeof(query) - 1,
+                               &r),
+                 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(json_is_true(json_object_get(r.json, "allowed")), c->allowed,
+                 "%s %s env=%s: %s", c->args[0], c->args[1], c->env, r.body);
+    thttp_resp_fini(&r);
 }
