@@ -7,9 +7,10 @@
  */
 #include "api/api.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "api/internal.h"
 

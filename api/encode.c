@@ -5,13 +5,15 @@
  * returns NULL when out of memory; none of them evaluates anything (eval.c
  * does) or answers HTTP (reply.c does).
  */
-#include <jansson.h>
+#include "api/internal.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include <jansson.h>
+
 #include "core/net.h"
 
 /* Builders that remember a failure, so that a long object is checked once

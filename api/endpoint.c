@@ -7,11 +7,13 @@
  * spelled as Kubernetes spells them. Evaluation and answers are elsewhere
  * (reach.c, encode.c).
  */
-#include <jansson.h>
+#include "api/internal.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include <jansson.h>
+
 #include "core/net.h"
 
 static const char *const query_fields[] = { "from", "to", "port", "protocol",

@@ -3,9 +3,9 @@
  * each direction and why, as CONTRACT.md shapes it. The verdict is the
  * core's (np_pod_isolation); the JSON is encode.c's.
  */
-#include <jansson.h>
-
 #include "api/internal.h"
+
+#include <jansson.h>
 
 void
 api_isolation_get(struct api_ctx *ctx, const struct api_request *req,

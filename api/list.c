@@ -4,9 +4,10 @@
  * each list or object stamped with the revision it was read from. Objects
  * are encoded by encode.c; uploads and deletions are state.c's.
  */
+#include "api/internal.h"
+
 #include <jansson.h>
 
-#include "api/internal.h"
 #include "core/arena.h"
 #include "core/selector.h"
 

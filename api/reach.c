@@ -5,10 +5,12 @@
  * queries is endpoint.c's, the answer's JSON encode.c's; this file only
  * strings them together around the evaluator.
  */
-#include <jansson.h>
+#include "api/internal.h"
+
 #include <string.h>
 
-#include "api/internal.h"
+#include <jansson.h>
+
 #include "core/arena.h"
 #include "core/eval.h"
 

@@ -5,13 +5,14 @@
  * api_errc_status()), so every error answer, whole-request or per batch item,
  * has the same shape. It does not decide which error happened; callers do.
  */
-#include <jansson.h>
+#include "api/internal.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include <jansson.h>
 
 /* The answer when even serializing the answer fails. */
 static const char fallback_body[] =

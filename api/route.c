@@ -5,13 +5,14 @@
  * (api.c) and the handlers themselves live elsewhere; this file only knows
  * which handler a method and path lead to.
  */
+#include "api/internal.h"
+
 #include <ctype.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api/internal.h"
+#include <jansson.h>
 
 struct api_route {
     const char *method;
@@ -225,37 +226,67 @@ api_query_get(const struct api_request *req, const char *key)
     return NULL;
 }
 
+static bool
+is_allowed(const char *const *allowed, const char *key)
+{
+    for (; *allowed != NULL; allowed++)
+        if (strcmp(*allowed, key) == 0)
+            return true;
+    return false;
+}
+
 int
 api_query_check_or_reply(const struct api_request *req,
                          const char *const *allowed, struct api_response *resp)
 {
-    size_t i, j;
+    struct np_error err;
+    char names[160] = "";
+    const char *first = NULL;
+    size_t i, j, nunknown = 0;
 
+    np_error_init(&err);
     for (i = 0; i < req->nquery; i++) {
         const char *key = req->query[i].key != NULL ? req->query[i].key : "";
-        const char *const *a;
-        struct np_error err;
+        size_t len = strlen(names);
 
-        for (a = allowed; *a != NULL; a++)
-            if (strcmp(*a, key) == 0)
-                break;
-        np_error_init(&err);
-        if (*a == NULL) {
-            np_error_set(&err, NP_E_UNKNOWN_FIELD,
-                         "unknown query argument \"%s\"%s", key,
-                         allowed[0] != NULL ? "" : "; this path takes none");
-            np_error_path(&err, "%s", key);
-            api_reply_error(resp, &err);
-            return -1;
+        if (is_allowed(allowed, key))
+            continue;
+        /* Every unknown argument is named, so that one answer is enough to
+         * fix the request. */
+        if (first == NULL)
+            first = key;
+        nunknown++;
+        snprintf(names + len, sizeof(names) - len, "%s\"%.40s\"",
+                 len > 0 ? ", " : "", key);
+    }
+    if (first != NULL) {
+        np_error_set(&err, NP_E_UNKNOWN_FIELD,
+                     "unknown query argument%s %s; %s%s",
+                     nunknown > 1 ? "s" : "", names,
+                     allowed[0] != NULL ? "this path takes " : "",
+                     allowed[0] != NULL ? "" : "this path takes none");
+        if (allowed[0] != NULL) {
+            size_t len = strlen(err.message);
+
+            for (j = 0; allowed[j] != NULL; j++) {
+                snprintf(err.message + len, sizeof(err.message) - len, "%s%s",
+                         j > 0 ? ", " : "", allowed[j]);
+                len = strlen(err.message);
+            }
         }
-        /* A repeated argument has no single meaning. */
+        np_error_path(&err, "%s", first);
+        api_reply_error(resp, &err);
+        return -1;
+    }
+    /* A repeated argument has no single meaning. */
+    for (i = 0; i < req->nquery; i++) {
         for (j = 0; j < i; j++) {
-            if (req->query[j].key != NULL &&
-                strcmp(req->query[j].key, key) == 0) {
+            if (req->query[i].key != NULL && req->query[j].key != NULL &&
+                strcmp(req->query[j].key, req->query[i].key) == 0) {
                 np_error_set(&err, NP_E_INVALID_QUERY,
                              "query argument \"%s\" is given more than once",
-                             key);
-                np_error_path(&err, "%s", key);
+                             req->query[i].key);
+                np_error_path(&err, "%s", req->query[i].key);
                 api_reply_error(resp, &err);
                 return -1;
             }

@@ -373,3 +373,18 @@ Test(route, error_body_leaves_out_unknown_positions)
     json_decref(doc);
     api_response_fini(&resp);
 }
+
+Test(route, every_unknown_query_argument_is_named, .init = setup,
+     .fini = teardown)
+{
+    struct reply r =
+        call("GET", "/pods?colour=red&namespace=x&size=2", NULL, NULL);
+    json_t *e = json_object_get(r.json, "error");
+    const char *msg = json_string_value(json_object_get(e, "message"));
+
+    cr_assert_eq(r.status, 400, "%s", r.text);
+    cr_assert_not_null(strstr(msg, "\"colour\", \"size\""), "%s", msg);
+    cr_assert_not_null(strstr(msg, "namespace, labelSelector"), "%s", msg);
+    cr_assert_str_eq(json_string_value(json_object_get(e, "path")), "colour");
+    json_decref(r.json);
+}
