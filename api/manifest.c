@@ -13,6 +13,15 @@
  * Null: a field holding null is treated as absent, as Kubernetes' decoding
  * leaves the zero value for it. A null array element or map value (a label
  * value, a matchExpressions value) is a type error.
+ *
+ * Two things the API server refuses are tolerated, because manifests written
+ * for analysis tools carry them and neither can change a verdict: a container
+ * port without containerPort is left out with a warning, and an owner
+ * reference without kind or name is dropped.
+ *
+ * Warnings name their document (the stream index) and, inside a List, the
+ * item: "document 3 (items[1]): skipped Service default/web (kind not
+ * evaluated)". The builder's own warnings for an object get the same prefix.
  */
 #include "api/internal.h"
 
@@ -390,16 +399,22 @@ decode_owners(struct decoder *d, const json_t *meta, struct meta *m)
     json_array_foreach(arr, i, v)
     {
         size_t imark = path_index(d, i);
+        struct np_model_owner *o = &m->owners[m->nowners];
 
         if (!json_is_object(v))
             return type_error(d, v, "an object");
-        if (req_string(d, v, "kind", &m->owners[i].kind) != 0 ||
-            req_string(d, v, "name", &m->owners[i].name) != 0)
+        if (opt_string(d, v, "kind", &o->kind) != 0 ||
+            opt_string(d, v, "name", &o->name) != 0)
             return -1;
+        /* The API server requires both, but hand-written manifests often
+         * leave the kind out; an owner reference never changes a verdict,
+         * so an incomplete one is dropped rather than refused. */
+        if (o->kind != NULL && o->kind[0] != '\0' && o->name != NULL &&
+            o->name[0] != '\0')
+            m->nowners++;
         path_restore(d, imark);
     }
     path_restore(d, mark);
-    m->nowners = json_array_size(arr);
     return 0;
 }
 
@@ -727,12 +742,37 @@ origin_path(struct decoder *d, size_t prefix_len)
     return np_arena_strdup(&d->arena, rel);
 }
 
+/* Warns that the container port at the current path has no containerPort
+ * and is ignored; prefix_len is the length of the object's own path. */
+static int
+warn_port(struct decoder *d, const struct meta *m, size_t prefix_len)
+{
+    const char *ns = m->namespace_ == NULL ? "default" : m->namespace_;
+    const char *rel = d->path + prefix_len;
+    char *text;
+
+    if (d->warnings == NULL)
+        return 0;
+    if (*rel == '.')
+        rel++;
+    text = np_arena_printf(
+        &d->arena,
+        "document %d%s%.*s%s: Pod %s/%s: %s has no containerPort; the port "
+        "is ignored",
+        d->doc, prefix_len == 0 ? "" : " (", (int)prefix_len, d->path,
+        prefix_len == 0 ? "" : ")", ns, m->name, rel);
+    if (text == NULL ||
+        json_array_append_new(d->warnings, api_json_text(text)) != 0)
+        return nomem(d);
+    return 0;
+}
+
 /* Flattens spec.containers[].ports[]. Init containers are not read: their
  * ports do not serve traffic and named ports resolve against the regular
  * containers. */
 static int
 decode_container_ports(struct decoder *d, const json_t *spec, size_t prefix_len,
-                       struct np_model_pod *pod)
+                       const struct meta *m, struct np_model_pod *pod)
 {
     json_t *containers;
     json_t *c;
@@ -787,9 +827,15 @@ decode_container_ports(struct decoder *d, const json_t *spec, size_t prefix_len,
                 opt_string(d, p, "name", &out[n].name) != 0 ||
                 opt_string(d, p, "protocol", &out[n].protocol) != 0)
                 return -1;
+            /* The API server requires containerPort, but manifests
+             * written for analysis tools sometimes list a port by name
+             * only. Such a port can never be reached, so it is left out
+             * with a warning instead of failing the upload. */
             if (!has) {
-                path_key(d, "containerPort");
-                return missing_error(d);
+                if (warn_port(d, m, prefix_len) != 0)
+                    return -1;
+                path_restore(d, jmark);
+                continue;
             }
             /* An empty name is no name, and an empty protocol defaults to
              * TCP (SetDefaults_ContainerPort). */
@@ -815,7 +861,7 @@ decode_container_ports(struct decoder *d, const json_t *spec, size_t prefix_len,
 
 static int
 decode_pod_spec(struct decoder *d, const json_t *obj, size_t prefix_len,
-                struct np_model_pod *pod)
+                const struct meta *m, struct np_model_pod *pod)
 {
     json_t *spec;
     size_t mark;
@@ -826,7 +872,7 @@ decode_pod_spec(struct decoder *d, const json_t *obj, size_t prefix_len,
     if (spec == NULL)
         return 0;
     mark = path_key(d, "spec");
-    if (decode_container_ports(d, spec, prefix_len, pod) == 0 &&
+    if (decode_container_ports(d, spec, prefix_len, m, pod) == 0 &&
         opt_bool(d, spec, "hostNetwork", &pod->host_network) == 0)
         rc = 0;
     path_restore(d, mark);
@@ -1040,7 +1086,7 @@ add_object(struct decoder *d, const json_t *obj, const char *api_version,
         };
 
         memset(&o, 0, sizeof(o));
-        if (decode_pod_spec(d, obj, prefix_len, &pod) != 0 ||
+        if (decode_pod_spec(d, obj, prefix_len, &m, &pod) != 0 ||
             decode_pod_status(d, obj, prefix_len, &pod, &o) != 0)
             goto out;
         rc = np_builder_add_pod(d->b, &pod, d->err);
@@ -1189,6 +1235,9 @@ decode_value(struct decoder *d, const json_t *v, const char *list_api_version,
     return warn_skipped(d, v, kind, "kind not evaluated");
 }
 
+/* Besides skipped kinds, warnings receives the builder's warnings for each
+ * object added (prefixed with the document), so the caller only reports
+ * the builder's warnings raised after this returns. */
 int
 api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
                     const struct api_limits *lim, json_t *warnings,

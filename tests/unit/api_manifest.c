@@ -495,6 +495,38 @@ Test(manifest, null_fields_are_absent_and_missing_spec_selects_all)
     decoded_fini(&d);
 }
 
+Test(manifest, port_without_container_port_is_ignored_with_a_warning)
+{
+    struct decoded d;
+    struct np_snapshot *snap;
+    const struct np_pod *pod;
+
+    decode("apiVersion: v1\nkind: List\nitems:\n"
+           "- apiVersion: v1\n  kind: Pod\n"
+           "  metadata:\n    name: a\n    namespace: hw\n"
+           "    ownerReferences: [{name: rs}, {kind: ReplicaSet, name: rs}]\n"
+           "  spec:\n    containers:\n    - ports:\n"
+           "      - {name: sctp, containerPort: 8956, protocol: SCTP}\n"
+           "      - {name: udps, protocol: UDP}\n",
+           API_FORMAT_YAML, &d);
+    assert_ok(&d);
+    cr_assert_eq(json_array_size(d.warnings), 1);
+    cr_assert_str_eq(warning(&d, 0),
+                     "document 0 (items[0]): Pod hw/a: "
+                     "spec.containers[0].ports[1] has no containerPort; the "
+                     "port is ignored");
+    snap = build(&d);
+    pod = np_snapshot_find_pod(snap, "hw", "a");
+    cr_assert_not_null(pod);
+    cr_assert_eq(pod->nports, 1);
+    cr_assert_str_eq(pod->model->ports[0].name, "sctp");
+    /* An owner reference without a kind is dropped. */
+    cr_assert_eq(pod->model->nowners, 1);
+    cr_assert_str_eq(pod->model->owners[0].kind, "ReplicaSet");
+    np_snapshot_release(snap);
+    decoded_fini(&d);
+}
+
 Test(manifest, numeric_string_port_is_a_port_name)
 {
     struct decoded d;
@@ -615,11 +647,11 @@ ParameterizedTestParameters(manifest, errors)
           .code = NP_E_INVALID_TYPE,
           .path = "metadata.labels",
           .message = "metadata.labels must be an object, got an array" },
-        { .name = "owner without a name",
+        { .name = "owner kind not a string",
           .body = "{" POD_JSON ",\"metadata\":{\"name\":\"a\","
-                  "\"ownerReferences\":[{\"kind\":\"ReplicaSet\"}]}}",
-          .code = NP_E_MISSING_FIELD,
-          .path = "metadata.ownerReferences[0].name" },
+                  "\"ownerReferences\":[{\"kind\":[],\"name\":\"x\"}]}}",
+          .code = NP_E_INVALID_TYPE,
+          .path = "metadata.ownerReferences[0].kind" },
         { .name = "containers not an array",
           .body = "{" POD_JSON ",\"metadata\":{\"name\":\"a\"},\"spec\":{"
                   "\"containers\":{}}}",
@@ -640,11 +672,6 @@ ParameterizedTestParameters(manifest, errors)
           .code = NP_E_INVALID_TYPE,
           .path = "spec.containers[0].ports[0].containerPort",
           .message = "got a floating-point number" },
-        { .name = "missing containerPort",
-          .body = "{" POD_JSON ",\"metadata\":{\"name\":\"a\"},\"spec\":{"
-                  "\"containers\":[{\"ports\":[{\"name\":\"http\"}]}]}}",
-          .code = NP_E_MISSING_FIELD,
-          .path = "spec.containers[0].ports[0].containerPort" },
         { .name = "containerPort out of range (builder)",
           .body = "{" POD_JSON ",\"metadata\":{\"name\":\"a\"},\"spec\":{"
                   "\"containers\":[{},{\"ports\":[{\"containerPort\":80},"
