@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -484,17 +485,39 @@ srv_http_mode(const struct srv_http *h)
     return h->mode;
 }
 
+void
+srv_http_quiesce(struct srv_http *h)
+{
+    atomic_store(&h->stopping, true);
+    if (h->quiesced != MHD_INVALID_SOCKET)
+        return;
+    h->quiesced = MHD_quiesce_daemon(h->daemon);
+    /* The pool no longer accepts, but the kernel would still complete
+     * handshakes into the backlog and leave those clients hanging until
+     * the end. Shutting the socket down refuses them at once; closing it
+     * must wait for MHD_stop_daemon(), as the workers may still hold the
+     * descriptor. */
+    if (h->quiesced != MHD_INVALID_SOCKET)
+        shutdown(h->quiesced, SHUT_RDWR);
+}
+
 size_t
-srv_http_drain(struct srv_http *h, unsigned timeout_ms)
+srv_http_inflight(struct srv_http *h)
+{
+    size_t n;
+
+    pthread_mutex_lock(&h->lock);
+    n = h->inflight;
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
+size_t
+srv_http_wait_idle(struct srv_http *h, unsigned timeout_ms)
 {
     struct timespec deadline;
     size_t left;
 
-    atomic_store(&h->stopping, true);
-    /* Quiescing closes nothing: the pool stops accepting and the socket is
-     * ours to close, but only after MHD_stop_daemon(). */
-    if (h->quiesced == MHD_INVALID_SOCKET)
-        h->quiesced = MHD_quiesce_daemon(h->daemon);
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += timeout_ms / 1000;
     deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;

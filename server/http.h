@@ -35,11 +35,18 @@ unsigned srv_http_port(const struct srv_http *h);
 /* Returns "epoll" or "poll", the polling mode of the worker threads. */
 const char *srv_http_mode(const struct srv_http *h);
 
-/* Stops accepting connections, then waits up to timeout_ms for the requests
- * in progress to be answered. Answers given from now on carry
- * "Connection: close". Returns the number of requests still in progress
- * (0 when all finished). */
-size_t srv_http_drain(struct srv_http *h, unsigned timeout_ms);
+/* Stops accepting connections: connection attempts are refused from now
+ * on, connections already open are still served, and their answers carry
+ * "Connection: close". */
+void srv_http_quiesce(struct srv_http *h);
+
+/* Returns the number of requests in progress (headers received, answer not
+ * yet sent). */
+size_t srv_http_inflight(struct srv_http *h);
+
+/* Waits up to timeout_ms for the requests in progress to be answered.
+ * Returns the number still in progress (0 when all finished). */
+size_t srv_http_wait_idle(struct srv_http *h, unsigned timeout_ms);
 
 /* Stops the daemon, closing whatever connections remain, and frees h.
  * NULL is ignored. */

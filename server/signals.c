@@ -46,15 +46,20 @@ int
 srv_signals_serve(struct srv_http *h)
 {
     sigset_t set;
+    size_t inflight;
     size_t left;
     int sig = 0;
 
     shutdown_set(&set);
     while (sigwait(&set, &sig) != 0)
         continue;
-    log_info("%s received: finishing requests in progress",
-             sig == SIGINT ? "SIGINT" : "SIGTERM");
-    left = srv_http_drain(h, SRV_DRAIN_TIMEOUT * 1000);
+    srv_http_quiesce(h);
+    inflight = srv_http_inflight(h);
+    log_info("%s received: refusing new connections, finishing %zu "
+             "request%s in progress",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", inflight,
+             inflight == 1 ? "" : "s");
+    left = srv_http_wait_idle(h, SRV_DRAIN_TIMEOUT * 1000);
     if (left > 0)
         log_warnx("%zu requests still in progress after %d s; closing them",
                   left, SRV_DRAIN_TIMEOUT);

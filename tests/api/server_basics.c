@@ -69,16 +69,25 @@ start_small_body(void)
     cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
 }
 
+/* Criterion 2.4 ignores failed assertions in .fini, so every test that
+ * starts a server ends with this; .fini only cleans up after a test that
+ * failed earlier. */
 static void
-stop_exit_0(void)
+assert_exit_0(void)
 {
     cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
 }
 
-TestSuite(server, .init = start_default, .fini = stop_exit_0);
-TestSuite(limits, .init = start_small_body, .fini = stop_exit_0);
+static void
+stop_quietly(void)
+{
+    tsrv_stop(&srv);
+}
+
+TestSuite(server, .init = start_default, .fini = stop_quietly);
+TestSuite(limits, .init = start_small_body, .fini = stop_quietly);
 TestSuite(cli);
-TestSuite(startup, .fini = stop_exit_0);
+TestSuite(startup, .fini = stop_quietly);
 
 Test(server, healthz_answers_200_json)
 {
@@ -90,12 +99,14 @@ Test(server, healthz_answers_200_json)
               "Content-Type \"%s\"", r.content_type);
     cr_assert(json_is_object(r.json), "body %s", r.body);
     thttp_resp_fini(&r);
+    assert_exit_0();
 }
 
 Test(server, readiness_line_names_the_address_and_revision)
 {
     cr_assert(tsrv_log_contains(&srv, "listening on http://127.0.0.1:"));
     cr_assert(tsrv_log_contains(&srv, "(revision 0, threads "));
+    assert_exit_0();
 }
 
 Test(server, unknown_path_answers_404_json_error)
@@ -105,6 +116,7 @@ Test(server, unknown_path_answers_404_json_error)
     cr_assert_eq(thttp_get(srv.base, "/no/such/path", &r), 0);
     assert_json_error(&r, 404, "not_found");
     thttp_resp_fini(&r);
+    assert_exit_0();
 }
 
 Test(server, query_arguments_reach_the_api_in_order)
@@ -127,6 +139,7 @@ Test(server, query_arguments_reach_the_api_in_order)
     cr_assert_eq(thttp_get(srv.base, "/pods?namespace=a%20b", &r), 0);
     cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
     thttp_resp_fini(&r);
+    assert_exit_0();
 }
 
 Test(server, wrong_method_answers_405_with_allow)
@@ -138,6 +151,7 @@ Test(server, wrong_method_answers_405_with_allow)
     assert_json_error(&r, 405, "method_not_allowed");
     cr_assert(strstr(r.allow, "GET") != NULL, "Allow \"%s\"", r.allow);
     thttp_resp_fini(&r);
+    assert_exit_0();
 }
 
 /* Malformed bodies of every kind, from issue 3: each gets a 4xx JSON error
@@ -231,6 +245,7 @@ ParameterizedTest(struct bad_body *b, server, malformed_body_gets_4xx_json)
     thttp_resp_fini(&r);
     free(body);
     assert_still_serving();
+    assert_exit_0();
 }
 
 Test(server, sigterm_finishes_a_request_in_progress)
@@ -255,6 +270,10 @@ Test(server, sigterm_finishes_a_request_in_progress)
     cr_assert_eq(r.status, 100);
     thttp_resp_fini(&r);
     tsrv_signal(&srv, SIGTERM);
+    cr_assert(tsrv_wait_log(&srv, "finishing 1 request in progress"));
+    /* New connections are refused at once, not left in the backlog. */
+    cr_assert_lt(thttp_connect(srv.port), 0,
+                 "a new connection was accepted after SIGTERM");
     cr_assert_eq(thttp_send(fd, body, sizeof(body) - 1), 0);
     cr_assert_eq(thttp_read_response(fd, tsrv_timeout_ms(), &r), 0,
                  "no answer to the request in progress");
@@ -282,6 +301,7 @@ Test(limits, content_length_of_2gib_gets_413_without_reading)
     assert_json_error(&r, 413, "body_too_large");
     thttp_resp_fini(&r);
     assert_still_serving();
+    assert_exit_0();
 }
 
 Test(limits, content_length_beyond_uint64_gets_an_error)
@@ -299,6 +319,7 @@ Test(limits, content_length_beyond_uint64_gets_an_error)
               "status %ld", r.status);
     thttp_resp_fini(&r);
     assert_still_serving();
+    assert_exit_0();
 }
 
 Test(limits, body_over_max_body_gets_413)
@@ -313,6 +334,7 @@ Test(limits, body_over_max_body_gets_413)
     assert_json_error(&r, 413, "body_too_large");
     thttp_resp_fini(&r);
     assert_still_serving();
+    assert_exit_0();
 }
 
 Test(limits, chunked_body_over_max_body_gets_413)
@@ -342,6 +364,7 @@ Test(limits, chunked_body_over_max_body_gets_413)
     assert_json_error(&r, 413, "body_too_large");
     thttp_resp_fini(&r);
     assert_still_serving();
+    assert_exit_0();
 }
 
 Test(limits, body_of_exactly_max_body_reaches_the_api)
@@ -359,6 +382,7 @@ Test(limits, body_of_exactly_max_body_reaches_the_api)
     cr_assert(r.status < 500, "%ld %s", r.status, r.body);
     cr_assert_not_null(r.json, "%s", r.body);
     thttp_resp_fini(&r);
+    assert_exit_0();
 }
 
 Test(cli, help_lists_every_option_and_exits_0)
@@ -555,6 +579,7 @@ Test(startup, load_directory_reads_its_manifests_as_one_revision)
     cr_assert(tsrv_log_contains(&srv, "(revision 1,"));
     cr_assert_eq(state_count("namespaces"), 4);
     cr_assert_eq(state_count("revision"), 1);
+    assert_exit_0();
 }
 
 Test(startup, load_list_from_the_environment)
@@ -567,6 +592,7 @@ Test(startup, load_list_from_the_environment)
     setenv("NETPOLQ_LOAD", list, 1);
     cr_assert_eq(tsrv_start(&srv, NULL), 0);
     cr_assert_eq(state_count("namespaces"), 3);
+    assert_exit_0();
 }
 
 Test(startup, load_flag_wins_over_the_environment)
@@ -580,6 +606,7 @@ Test(startup, load_flag_wins_over_the_environment)
     setenv("NETPOLQ_LOAD", "/nonexistent.yaml", 1);
     cr_assert_eq(tsrv_start(&srv, args), 0);
     cr_assert_eq(state_count("namespaces"), 1);
+    assert_exit_0();
 }
 
 Test(startup, max_body_from_the_environment)
@@ -595,6 +622,7 @@ Test(startup, max_body_from_the_environment)
                  0);
     assert_json_error(&r, 413, "body_too_large");
     thttp_resp_fini(&r);
+    assert_exit_0();
 }
 
 Test(startup, max_body_flag_wins_over_the_environment)
@@ -612,6 +640,7 @@ Test(startup, max_body_flag_wins_over_the_environment)
                  0);
     cr_assert_neq(r.status, 413, "%s", r.body);
     thttp_resp_fini(&r);
+    assert_exit_0();
 }
 
 Test(startup, listens_on_ipv6_loopback)
@@ -624,6 +653,7 @@ Test(startup, listens_on_ipv6_loopback)
     cr_assert_eq(thttp_get(srv.base, "/healthz", &r), 0);
     cr_assert_eq(r.status, 200);
     thttp_resp_fini(&r);
+    assert_exit_0();
 }
 
 Test(startup, bad_manifest_exits_1_before_listening)
@@ -714,4 +744,5 @@ ParameterizedTest(struct ipblock_case *c, startup, ipblock_matches_pods_switch)
     cr_assert_eq(json_is_true(json_object_get(r.json, "allowed")), c->allowed,
                  "%s %s env=%s: %s", c->args[0], c->args[1], c->env, r.body);
     thttp_resp_fini(&r);
+    assert_exit_0();
 }

@@ -448,6 +448,28 @@ tsrv_log_contains(struct tsrv *s, const char *needle)
     return found;
 }
 
+bool
+tsrv_wait_log(struct tsrv *s, const char *needle)
+{
+    struct timespec deadline;
+    bool found;
+
+    if (s->pid <= 0)
+        return false;
+    deadline_in(&deadline, tsrv_timeout_ms());
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        found = s->log != NULL && strstr(s->log, needle) != NULL;
+        if (found || s->eof)
+            break;
+        if (pthread_cond_timedwait(&s->changed, &s->lock, &deadline) ==
+            ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
 struct sink {
     char *buf;
     size_t len;

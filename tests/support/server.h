@@ -66,6 +66,10 @@ void tsrv_signal(struct tsrv *s, int sig);
 /* Returns true when the server's stderr so far contains needle. */
 bool tsrv_log_contains(struct tsrv *s, const char *needle);
 
+/* Waits up to tsrv_timeout_ms() for needle to appear on the server's
+ * stderr. Returns true once it has, false on timeout or exit. */
+bool tsrv_wait_log(struct tsrv *s, const char *needle);
+
 /* Runs netpolq with args (NULL-terminated) to completion, stdin from
  * /dev/null, capturing stdout and stderr. Returns 0 and fills out (release
  * it with tsrv_output_fini()), or -1 if the process could not be started. */
