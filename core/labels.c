@@ -55,13 +55,13 @@ is_qualified_part(const char *s, size_t len)
     return true;
 }
 
+/* [a-z0-9]([-a-z0-9]*[a-z0-9])? of len bytes, whatever its length. */
 static bool
-dns_label_n(const char *s, size_t len)
+dns_part_n(const char *s, size_t len)
 {
     size_t i;
 
-    if (len == 0 || len > 63 || !is_lower_alnum(s[0]) ||
-        !is_lower_alnum(s[len - 1]))
+    if (len == 0 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
         return false;
     for (i = 0; i < len; i++) {
         if (!is_lower_alnum(s[i]) && s[i] != '-')
@@ -71,6 +71,15 @@ dns_label_n(const char *s, size_t len)
 }
 
 static bool
+dns_label_n(const char *s, size_t len)
+{
+    return len <= 63 && dns_part_n(s, len);
+}
+
+/* IsDNS1123Subdomain limits the whole name to 253 characters; the parts
+ * between dots match the label pattern but have no 63-character limit of
+ * their own, so a 100-character pod name without dots is valid. */
+static bool
 dns_subdomain_n(const char *s, size_t len)
 {
     size_t start = 0, i;
@@ -79,7 +88,7 @@ dns_subdomain_n(const char *s, size_t len)
         return false;
     for (i = 0; i <= len; i++) {
         if (i == len || s[i] == '.') {
-            if (!dns_label_n(s + start, i - start))
+            if (!dns_part_n(s + start, i - start))
                 return false;
             start = i + 1;
         }

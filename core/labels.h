@@ -39,7 +39,8 @@ bool np_label_value_is_valid(const char *s, const char **why);
 bool np_dns_label_is_valid(const char *s);
 
 /* Returns true when s is a DNS-1123 subdomain (pod and policy names): at most
- * 253 characters, dot-separated DNS-1123 labels. */
+ * 253 characters, dot-separated parts of lowercase alphanumerics or '-' that
+ * start and end with an alphanumeric (a part may exceed 63 characters). */
 bool np_dns_subdomain_is_valid(const char *s);
 
 #endif
