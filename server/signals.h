@@ -8,8 +8,9 @@
 
 #include "server/http.h"
 
-/* Seconds srv_signals_serve() waits for requests in progress. */
-#define SRV_DRAIN_TIMEOUT 30
+/* Seconds srv_signals_serve() waits for requests in progress: well inside
+ * the 30 s Kubernetes grants between SIGTERM and SIGKILL. */
+#define SRV_DRAIN_TIMEOUT 20
 
 /* Blocks SIGINT and SIGTERM in the calling thread and ignores SIGPIPE. Call
  * it before any thread starts so that every thread inherits the mask.

@@ -275,10 +275,10 @@ thttp_read_response(int fd, int timeout_ms, struct thttp_resp *resp)
             if (sep != NULL) {
                 head_len = (size_t)(sep - buf) + 4;
                 clen = parse_head(resp, buf, head_len);
-                /* Interim answers and answers without a body end at the
-                 * blank line. */
-                if (resp->status < 200 || clen < 0)
-                    clen = clen < 0 ? 0 : clen;
+                /* Without Content-Length (interim answers) the answer
+                 * ends at the blank line; netpolq sends it otherwise. */
+                if (clen < 0)
+                    clen = 0;
             }
         }
         if (head_len != 0 && len - head_len >= (size_t)clen) {
