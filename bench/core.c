@@ -5,18 +5,27 @@
  *   latency  api_dispatch() of POST /reachability for random pod pairs,
  *            timed one by one: p50, p99, p99.9, max.
  *   batch    api_dispatch() of POST /reachability/batch bodies, with
- *            "trace": false and again with "trace": true.
+ *            "trace": false, and the first K of them again with
+ *            "trace": true.
  *   matrix   np_matrix_compute() over all pods on one port, against a naive
  *            loop of np_eval_allowed() over the same pairs; every pair the
  *            naive loop evaluates is compared with the matrix.
  *
  * Usage: bench_core --cluster FILE [--no-limits] [--seed S]
- *                   [--latency N] [--batch FILE]... [--matrix PORT[/PROTO]]
- *                   [--sample N] [--naive-budget SECONDS]
+ *                   [--latency N] [--batch FILE]... [--trace-batches K]
+ *                   [--matrix PORT[/PROTO]] [--sample N]
+ *                   [--naive-budget SECONDS]
+ *        bench_core --count FILE...
+ *
+ * --count reads batch answers saved by bench/run from HTTP and prints how
+ * many results and errors they hold (count=N errors=E), so the shell never
+ * has to parse big JSON.
  *
  * Results are "key=value" lines on stdout for bench/run; progress and
- * problems go to stderr. Exit status 3 means the matrix and the naive loop
- * disagreed on some pair.
+ * problems go to stderr. Each figure has a wall-clock and a CPU-time
+ * (CLOCK_THREAD_CPUTIME_ID) version: the second ignores time spent waiting
+ * for a core while other processes share the machine. Exit status 3 means the
+ * matrix and the naive loop disagreed on some pair.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -42,6 +51,18 @@ now(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of the calling thread: unlike the wall clock, it does not count
+ * time spent waiting for a core, so it stays meaningful when other work
+ * shares the machine. */
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -159,7 +180,7 @@ bench_load(struct api_ctx *ctx, const char *path)
     struct np_snapshot *snap;
     unsigned long long rss0;
     size_t len;
-    double t0, t;
+    double t0, c0, t, c;
     char *data = slurp(path, &len);
 
     rss0 = proc_status_bytes("VmRSS");
@@ -167,6 +188,7 @@ bench_load(struct api_ctx *ctx, const char *path)
     file.data = data;
     file.len = len;
     np_error_init(&err);
+    c0 = cpu_now();
     t0 = now();
     if (api_load_files(ctx, &file, 1, &err) != 0) {
         fprintf(stderr, "bench_core: loading %s failed: %s (%s) line %d %s\n",
@@ -174,9 +196,11 @@ bench_load(struct api_ctx *ctx, const char *path)
         exit(1);
     }
     t = now() - t0;
+    c = cpu_now() - c0;
     free(data);
     snap = np_state_acquire(&ctx->state);
     printf("load_seconds=%.6f\n", t);
+    printf("load_cpu_seconds=%.6f\n", c);
     printf("load_bytes=%zu\n", len);
     printf("load_rss_before=%llu\n", rss0);
     printf("load_rss_after=%llu\n", proc_status_bytes("VmRSS"));
@@ -222,23 +246,26 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
 {
     struct np_snapshot *snap = np_state_acquire(&ctx->state);
     double *lat = malloc(sizeof(double) * n);
+    double *cpu = malloc(sizeof(double) * n);
     uint32_t warm = n / 10 < 1000 ? n / 10 : 1000;
     uint32_t i, bad = 0;
     unsigned long long resp_bytes = 0;
     double sum = 0;
     char body[1024];
 
-    if (lat == NULL || snap->npods == 0) {
+    if (lat == NULL || cpu == NULL || snap->npods == 0) {
         fprintf(stderr, "bench_core: latency needs pods and memory\n");
         exit(1);
     }
     for (i = 0; i < warm + n; i++) {
         struct api_response resp;
         size_t len = random_query(snap, body, sizeof(body));
+        double c0 = cpu_now();
         double t0 = now();
-        double t;
+        double t, c;
         dispatch(ctx, "POST", "/reachability", body, len, &resp);
         t = now() - t0;
+        c = cpu_now() - c0;
         if (resp.status != 200) {
             if (bad == 0)
                 fprintf(stderr, "bench_core: POST /reachability %d: %s\n",
@@ -247,12 +274,14 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
         }
         if (i >= warm) {
             lat[i - warm] = t;
+            cpu[i - warm] = c;
             sum += t;
             resp_bytes += resp.body_len;
         }
         api_response_fini(&resp);
     }
     qsort(lat, n, sizeof(double), cmp_double);
+    qsort(cpu, n, sizeof(double), cmp_double);
     printf("lat_n=%u\n", n);
     printf("lat_errors=%u\n", bad);
     printf("lat_mean_us=%.2f\n", sum / n * 1e6);
@@ -260,8 +289,12 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
     printf("lat_p99_us=%.2f\n", percentile(lat, n, 0.99) * 1e6);
     printf("lat_p999_us=%.2f\n", percentile(lat, n, 0.999) * 1e6);
     printf("lat_max_us=%.2f\n", lat[n - 1] * 1e6);
+    printf("lat_cpu_p50_us=%.2f\n", percentile(cpu, n, 0.50) * 1e6);
+    printf("lat_cpu_p99_us=%.2f\n", percentile(cpu, n, 0.99) * 1e6);
+    printf("lat_cpu_p999_us=%.2f\n", percentile(cpu, n, 0.999) * 1e6);
     printf("lat_resp_bytes_mean=%.0f\n", (double)resp_bytes / n);
     free(lat);
+    free(cpu);
     np_snapshot_release(snap);
 }
 
@@ -292,24 +325,49 @@ count_results(const struct api_response *resp, size_t *n, size_t *errors)
     json_decref(doc);
 }
 
+/* Reads saved batch answers and prints "count=N" and "errors=E". */
+static int
+count_files(int nfiles, char **files)
+{
+    size_t total = 0;
+    size_t total_errors = 0;
+    int f;
+
+    for (f = 0; f < nfiles; f++) {
+        struct api_response resp;
+        size_t n, errors;
+        memset(&resp, 0, sizeof(resp));
+        resp.body = slurp(files[f], &resp.body_len);
+        count_results(&resp, &n, &errors);
+        total += n;
+        total_errors += errors;
+        free(resp.body);
+    }
+    printf("count=%zu\nerrors=%zu\n", total, total_errors);
+    return 0;
+}
+
+/* Runs every file with "trace": false, then the first ntrace files with
+ * "trace": true (traced answers are two orders of magnitude bigger). */
 static void
-bench_batch(struct api_ctx *ctx, char **files, size_t nfiles)
+bench_batch(struct api_ctx *ctx, char **files, size_t nfiles, size_t ntrace)
 {
     static const char *const label[2] = { "batch_notrace", "batch_trace" };
     int pass;
 
     for (pass = 0; pass < 2; pass++) {
         double total = 0;
+        double total_cpu = 0;
         size_t nresults = 0;
         size_t nerrors = 0;
         unsigned long long bytes = 0;
         size_t f;
-        for (f = 0; f < nfiles; f++) {
+        for (f = 0; f < (pass == 0 ? nfiles : ntrace) && f < nfiles; f++) {
             struct api_response resp;
             size_t len, n, errors;
             char *body = slurp(files[f], &len);
             char *t = strstr(body, "\"trace\": false");
-            double t0;
+            double t0, c0;
             if (t == NULL) {
                 fprintf(stderr, "bench_core: %s has no \"trace\": false\n",
                         files[f]);
@@ -318,9 +376,11 @@ bench_batch(struct api_ctx *ctx, char **files, size_t nfiles)
             /* "false" and "true " have the same length. */
             if (pass == 1)
                 memcpy(t + 9, "true ", 5);
+            c0 = cpu_now();
             t0 = now();
             dispatch(ctx, "POST", "/reachability/batch", body, len, &resp);
             total += now() - t0;
+            total_cpu += cpu_now() - c0;
             if (resp.status != 200) {
                 fprintf(stderr,
                         "bench_core: POST /reachability/batch %d: "
@@ -336,11 +396,14 @@ bench_batch(struct api_ctx *ctx, char **files, size_t nfiles)
             free(body);
         }
         printf("%s_seconds=%.6f\n", label[pass], total);
+        printf("%s_cpu_seconds=%.6f\n", label[pass], total_cpu);
         printf("%s_queries=%zu\n", label[pass], nresults);
         printf("%s_errors=%zu\n", label[pass], nerrors);
         printf("%s_resp_bytes=%llu\n", label[pass], bytes);
         printf("%s_per_second=%.0f\n", label[pass],
                total > 0 ? (double)nresults / total : 0);
+        printf("%s_per_cpu_second=%.0f\n", label[pass],
+               total_cpu > 0 ? (double)nresults / total_cpu : 0);
     }
 }
 
@@ -367,7 +430,8 @@ bench_matrix(struct api_ctx *ctx, uint16_t port, enum np_proto proto,
     struct np_matrix m;
     struct np_error err;
     double best = -1;
-    double t0, t_sample, per_pair, naive_full;
+    double best_cpu = -1;
+    double t0, c0, t_sample, c_sample, per_pair, naive_full;
     uint64_t allowed = 0;
     uint64_t disagree = 0;
     uint64_t checked = 0;
@@ -386,10 +450,11 @@ bench_matrix(struct api_ctx *ctx, uint16_t port, enum np_proto proto,
     /* Three runs, the fastest counts; the last one's bits are kept. */
     memset(&m, 0, sizeof(m));
     for (run = 0; run < 3; run++) {
-        double t;
+        double t, c;
         if (run > 0)
             np_matrix_fini(&m);
         np_error_init(&err);
+        c0 = cpu_now();
         t0 = now();
         if (np_matrix_compute(snap, &ctx->opts, ids, n, ids, n, port, proto, &m,
                               &err) != 0) {
@@ -397,13 +462,17 @@ bench_matrix(struct api_ctx *ctx, uint16_t port, enum np_proto proto,
             exit(1);
         }
         t = now() - t0;
+        c = cpu_now() - c0;
         if (best < 0 || t < best)
             best = t;
+        if (best_cpu < 0 || c < best_cpu)
+            best_cpu = c;
     }
     allowed = np_matrix_count_allowed(&m);
     printf("matrix_pods=%u\n", n);
     printf("matrix_pairs=%llu\n", (unsigned long long)pairs);
     printf("matrix_seconds=%.6f\n", best);
+    printf("matrix_cpu_seconds=%.6f\n", best_cpu);
     printf("matrix_per_second=%.0f\n", (double)pairs / best);
     printf("matrix_allowed=%llu\n", (unsigned long long)allowed);
 
@@ -411,6 +480,7 @@ bench_matrix(struct api_ctx *ctx, uint16_t port, enum np_proto proto,
      * loop would take. */
     if (sample > pairs)
         sample = (uint32_t)pairs;
+    c0 = cpu_now();
     t0 = now();
     for (k = 0; k < sample; k++) {
         struct np_query q;
@@ -434,6 +504,7 @@ bench_matrix(struct api_ctx *ctx, uint16_t port, enum np_proto proto,
         }
     }
     t_sample = now() - t0;
+    c_sample = cpu_now() - c0;
     checked = sample;
     per_pair = t_sample / sample;
     naive_full = per_pair * (double)pairs;
@@ -441,14 +512,16 @@ bench_matrix(struct api_ctx *ctx, uint16_t port, enum np_proto proto,
     printf("naive_sample_seconds=%.6f\n", t_sample);
     printf("naive_sample_allowed=%llu\n", (unsigned long long)naive_allowed);
     printf("naive_ns_per_pair=%.1f\n", per_pair * 1e9);
+    printf("naive_cpu_ns_per_pair=%.1f\n", c_sample / sample * 1e9);
 
     if (naive_full <= budget) {
-        double t_full;
+        double t_full, c_full;
         uint64_t full_disagree = 0;
         fprintf(stderr,
                 "bench_core: naive loop over all %llu pairs "
                 "(about %.1f s)\n",
                 (unsigned long long)pairs, naive_full);
+        c0 = cpu_now();
         t0 = now();
         for (i = 0; i < n; i++) {
             for (j = 0; j < n; j++) {
@@ -461,13 +534,16 @@ bench_matrix(struct api_ctx *ctx, uint16_t port, enum np_proto proto,
             }
         }
         t_full = now() - t0;
+        c_full = cpu_now() - c0;
         checked += pairs;
         disagree += full_disagree;
         printf("naive_full=1\n");
         printf("naive_seconds=%.6f\n", t_full);
+        printf("naive_cpu_seconds=%.6f\n", c_full);
     } else {
         printf("naive_full=0\n");
         printf("naive_seconds=%.6f\n", naive_full);
+        printf("naive_cpu_seconds=%.6f\n", c_sample / sample * (double)pairs);
     }
     printf("naive_checked_pairs=%llu\n", (unsigned long long)checked);
     printf("matrix_disagreements=%llu\n", (unsigned long long)disagree);
@@ -489,9 +565,11 @@ usage(void)
 {
     fprintf(stderr,
             "usage: bench_core --cluster FILE [--no-limits] [--seed S]\n"
-            "                  [--latency N] [--batch FILE]...\n"
+            "                  [--latency N] [--batch FILE]... "
+            "[--trace-batches K]\n"
             "                  [--matrix PORT[/PROTO]] [--sample N]\n"
-            "                  [--naive-budget SECONDS]\n");
+            "                  [--naive-budget SECONDS]\n"
+            "       bench_core --count FILE...\n");
     exit(2);
 }
 
@@ -505,6 +583,7 @@ main(int argc, char **argv)
     size_t nbatches = 0;
     const char *matrix = NULL;
     uint32_t sample = 1000000;
+    size_t ntrace = MAX_BATCH_FILES;
     double budget = 30;
     struct api_config cfg;
     struct api_ctx ctx;
@@ -512,6 +591,8 @@ main(int argc, char **argv)
     int rc = 0;
     int i;
 
+    if (argc >= 3 && strcmp(argv[1], "--count") == 0)
+        return count_files(argc - 2, argv + 2);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -534,6 +615,8 @@ main(int argc, char **argv)
             batches[nbatches++] = argv[i];
         } else if (strcmp(a, "--matrix") == 0) {
             matrix = v;
+        } else if (strcmp(a, "--trace-batches") == 0) {
+            ntrace = strtoul(v, NULL, 10);
         } else if (strcmp(a, "--sample") == 0) {
             sample = (uint32_t)strtoul(v, NULL, 10);
         } else if (strcmp(a, "--naive-budget") == 0) {
@@ -565,7 +648,7 @@ main(int argc, char **argv)
         bench_latency(&ctx, latency);
     fflush(stdout);
     if (nbatches > 0)
-        bench_batch(&ctx, batches, nbatches);
+        bench_batch(&ctx, batches, nbatches, ntrace);
     fflush(stdout);
     if (matrix != NULL) {
         char *slash;
