@@ -5,6 +5,7 @@
  * tests/unit/api_*.c; here it only matters that answers arrive, are JSON,
  * and that the server keeps serving after bad input.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -534,6 +535,31 @@ write_file(const char *dir, const char *name, const char *text)
     fclose(fp);
 }
 
+/* Removes a directory made by the tests and everything in it (files and
+ * empty directories). The server has read the files once it is ready. */
+static void
+remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    char path[512];
+
+    if (d == NULL)
+        return;
+    for (;;) {
+        struct dirent *de = readdir(d);
+
+        if (de == NULL)
+            break;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (unlink(path) != 0)
+            rmdir(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 static void
 namespace_dir(char *dir, size_t len)
 {
@@ -576,6 +602,7 @@ Test(startup, load_directory_reads_its_manifests_as_one_revision)
 
     namespace_dir(dir, sizeof(dir));
     cr_assert_eq(tsrv_start(&srv, args), 0);
+    remove_dir(dir);
     cr_assert(tsrv_log_contains(&srv, "(revision 1,"));
     cr_assert_eq(state_count("namespaces"), 4);
     cr_assert_eq(state_count("revision"), 1);
@@ -591,6 +618,7 @@ Test(startup, load_list_from_the_environment)
     snprintf(list, sizeof(list), "%s/a.yaml,%s/c.json", dir, dir);
     setenv("NETPOLQ_LOAD", list, 1);
     cr_assert_eq(tsrv_start(&srv, NULL), 0);
+    remove_dir(dir);
     cr_assert_eq(state_count("namespaces"), 3);
     assert_exit_0();
 }
@@ -605,6 +633,7 @@ Test(startup, load_flag_wins_over_the_environment)
     snprintf(file, sizeof(file), "%s/b.yml", dir);
     setenv("NETPOLQ_LOAD", "/nonexistent.yaml", 1);
     cr_assert_eq(tsrv_start(&srv, args), 0);
+    remove_dir(dir);
     cr_assert_eq(state_count("namespaces"), 1);
     assert_exit_0();
 }
@@ -673,6 +702,7 @@ Test(startup, bad_manifest_exits_1_before_listening)
                "  - from:\n    - ipBlock:\n        cidr: 10.0.0.0/99\n");
     snprintf(file, sizeof(file), "%s/bad.yaml", dir);
     cr_assert_eq(tsrv_run(args, &out), 0);
+    remove_dir(dir);
     cr_assert_eq(out.status, 1, "status %d: %s", out.status, out.err);
     cr_assert(strstr(out.err, "bad.yaml") != NULL, "%s", out.err);
     cr_assert(strstr(out.err, "document 1") != NULL, "%s", out.err);
@@ -736,6 +766,7 @@ ParameterizedTest(struct ipblock_case *c, startup, ipblock_matches_pods_switch)
     if (c->env[0] != '\0')
         setenv("NETPOLQ_IPBLOCK_MATCHES_PODS", c->env, 1);
     cr_assert_eq(tsrv_start(&srv, args), 0);
+    remove_dir(dir);
     cr_assert_eq(thttp_request(srv.base, "POST", "/reachability",
                                "application/json", query, sizeof(query) - 1,
                                &r),
