@@ -152,7 +152,7 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
                 struct api_response *resp)
 {
     struct np_snapshot *snap = NULL;
-    const json_t *queries;
+    const json_t *queries = NULL;
     struct np_error err;
     json_t *results = NULL;
     json_t *doc;

@@ -63,7 +63,7 @@ void
 np_error_prefix_path(struct np_error *err, const char *prefix)
 {
     char buf[sizeof(err->path)];
-    size_t plen;
+    size_t plen, n;
 
     if (err == NULL || prefix == NULL || prefix[0] == '\0')
         return;
@@ -74,8 +74,12 @@ np_error_prefix_path(struct np_error *err, const char *prefix)
     if (plen >= sizeof(buf))
         plen = sizeof(buf) - 1;
     memcpy(buf, prefix, plen);
-    buf[plen] = '\0';
-    strncat(buf, err->path, sizeof(buf) - plen - 1);
+    /* Whatever of the old path fits after the prefix. */
+    n = strlen(err->path);
+    if (n > sizeof(buf) - 1 - plen)
+        n = sizeof(buf) - 1 - plen;
+    memcpy(buf + plen, err->path, n);
+    buf[plen + n] = '\0';
     memcpy(err->path, buf, sizeof(buf));
 }
 

@@ -549,7 +549,7 @@ trace_rule(struct tracer *t, const struct np_policy *pol, enum np_dir dir,
     rr->ports = ports;
     rr->peer_ok = r->npeers == 0;
     for (i = 0; i < r->npeers; i++) {
-        struct peer_eval pe;
+        struct peer_eval pe = { 0 };
 
         pres[i].matched =
             peer_matches(t->snap, t->opts, pol, &r->peers[i], peer, &pe);
