@@ -1,0 +1,1675 @@
+/*
+ * Request bodies to json_t documents, and field paths back to positions in
+ * the body.
+ *
+ * YAML goes through libyaml's event parser into jansson values on an explicit
+ * stack, so deep nesting never recurses here. Plain scalars are typed as
+ * go-yaml v2 (kubectl's decoder) types them. JSON goes to jansson after a
+ * linear scan that enforces the depth and string limits before jansson
+ * recurses. api_locate() re-reads a body with the same event parser (JSON is
+ * YAML flow syntax) to turn a field path into a line and a column.
+ *
+ * Left out on purpose, each a small difference from kubectl:
+ * - Timestamps stay the text they were written as (go-yaml turns 2001-12-14
+ *   into a time, which sigs.k8s.io/yaml prints back as RFC 3339 text).
+ * - Mapping keys stay the text they were written as (sigs.k8s.io/yaml turns
+ *   the key yes into "true" and 0x10 into "16").
+ * - .inf, -.inf and .nan are rejected with NP_E_SYNTAX: JSON cannot hold
+ *   them, and kubectl's conversion to JSON fails on them too. Quoting them
+ *   makes them strings.
+ * - JSON integers beyond int64 are jansson syntax errors ("too big integer").
+ * - Merge keys (<<) follow the YAML merge-key spec: keys written in the
+ *   mapping win over merged ones wherever they appear, and among several
+ *   merged mappings the first wins. go-yaml v2 lets a merge override the
+ *   explicit keys written before it.
+ *
+ * A JSON body is one value of any type, like a YAML document; null, like an
+ * empty YAML document, holds no document. Whether a document must be an
+ * object is manifest.c's to say, with a path.
+ *
+ * Aliased nodes are shared with json_incref(), not copied, so a document may
+ * hold the same json_t in several places: its users must treat it as
+ * read-only.
+ */
+#include "api/internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <yaml.h>
+
+#include "core/error.h"
+
+/* Aliases may always add ALIAS_NODES_FLOOR nodes to a stream; beyond that at
+ * most ALIAS_NODES_RATIO times the nodes written in the body, and never more
+ * than ALIAS_NODES_MAX. Shared nodes cost no memory here, but every consumer
+ * walks the expanded tree ("billion laughs"). */
+#define ALIAS_NODES_FLOOR 100000
+#define ALIAS_NODES_RATIO 10
+#define ALIAS_NODES_MAX   10000000
+
+/* The nesting limit of jansson's recursive parser (JSON_PARSER_MAX_DEPTH in
+ * its load.c); it applies when lim->max_depth is 0 or larger. */
+#define JANSSON_MAX_DEPTH 2048
+
+#define MERGE_TAG "tag:yaml.org,2002:merge"
+
+static const struct api_limits no_limits;
+
+/* --- output --- */
+
+/* Appends doc (stolen) to out. Returns 0, or -1 when out of memory. */
+static int
+docs_append(struct api_docs *out, size_t *cap, json_t *doc, int index, int line)
+{
+    if (out->n == *cap) {
+        size_t ncap = *cap == 0 ? 8 : *cap * 2;
+        json_t **docs;
+        int *indexes;
+        int *lines;
+
+        /* Each array keeps its contents if a later realloc() fails; *cap
+         * grows only once all three have. */
+        docs = realloc(out->docs, ncap * sizeof(*docs));
+        if (docs == NULL)
+            goto nomem;
+        out->docs = docs;
+        indexes = realloc(out->index, ncap * sizeof(*indexes));
+        if (indexes == NULL)
+            goto nomem;
+        out->index = indexes;
+        lines = realloc(out->line, ncap * sizeof(*lines));
+        if (lines == NULL)
+            goto nomem;
+        out->line = lines;
+        *cap = ncap;
+    }
+    out->docs[out->n] = doc;
+    out->index[out->n] = index;
+    out->line[out->n] = line;
+    out->n++;
+    return 0;
+nomem:
+    json_decref(doc);
+    return -1;
+}
+
+void
+api_docs_fini(struct api_docs *docs)
+{
+    size_t i;
+
+    if (docs == NULL)
+        return;
+    for (i = 0; i < docs->n; i++)
+        json_decref(docs->docs[i]);
+    free(docs->docs);
+    free(docs->index);
+    free(docs->line);
+    memset(docs, 0, sizeof(*docs));
+}
+
+/* --- YAML scalars, typed as go-yaml v2's resolve() --- */
+
+enum scalar_kind {
+    SCALAR_NULL,
+    SCALAR_BOOL,
+    SCALAR_INT,
+    SCALAR_FLOAT,
+    SCALAR_STR,
+};
+
+/* The tags netpolq honours; any other tag counts as no tag. */
+enum scalar_tag {
+    TAG_NONE,
+    TAG_STR,
+    TAG_NULL,
+    TAG_BOOL,
+    TAG_INT,
+    TAG_FLOAT,
+};
+
+struct resolved {
+    enum scalar_kind kind;
+    bool truth;
+    bool big; /* an integer above INT64_MAX, kept in real */
+    json_int_t integer;
+    double real;
+};
+
+/* go-yaml v2's resolve map: the words that are not strings. */
+#define WORD_MAX 5
+static const struct word {
+    const char *text;
+    enum scalar_kind kind;
+    bool truth;
+    double real;
+} words[] = {
+    { .text = "~", .kind = SCALAR_NULL },
+    { .text = "null", .kind = SCALAR_NULL },
+    { .text = "Null", .kind = SCALAR_NULL },
+    { .text = "NULL", .kind = SCALAR_NULL },
+    { .text = "y", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "Y", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "yes", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "Yes", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "YES", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "true", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "True", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "TRUE", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "on", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "On", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "ON", .kind = SCALAR_BOOL, .truth = true },
+    { .text = "n", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "N", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "no", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "No", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "NO", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "false", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "False", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "FALSE", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "off", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "Off", .kind = SCALAR_BOOL, .truth = false },
+    { .text = "OFF", .kind = SCALAR_BOOL, .truth = false },
+    { .text = ".nan", .kind = SCALAR_FLOAT, .real = NAN },
+    { .text = ".NaN", .kind = SCALAR_FLOAT, .real = NAN },
+    { .text = ".NAN", .kind = SCALAR_FLOAT, .real = NAN },
+    { .text = ".inf", .kind = SCALAR_FLOAT, .real = INFINITY },
+    { .text = ".Inf", .kind = SCALAR_FLOAT, .real = INFINITY },
+    { .text = ".INF", .kind = SCALAR_FLOAT, .real = INFINITY },
+    { .text = "+.inf", .kind = SCALAR_FLOAT, .real = INFINITY },
+    { .text = "+.Inf", .kind = SCALAR_FLOAT, .real = INFINITY },
+    { .text = "+.INF", .kind = SCALAR_FLOAT, .real = INFINITY },
+    { .text = "-.inf", .kind = SCALAR_FLOAT, .real = -INFINITY },
+    { .text = "-.Inf", .kind = SCALAR_FLOAT, .real = -INFINITY },
+    { .text = "-.INF", .kind = SCALAR_FLOAT, .real = -INFINITY },
+};
+
+static int
+digit_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return 99;
+}
+
+/* Go's strconv.ParseInt(s, 0, 64), falling back to ParseUint(s, 0, 64) as
+ * go-yaml does: an optional sign, then 0x, 0o, 0b or a leading 0 (octal)
+ * picks the base. Returns false when neither accepts s. */
+static bool
+go_parse_int(const char *s, size_t n, struct resolved *r)
+{
+    size_t i = 0;
+    bool neg = false;
+    bool sign = false;
+    unsigned base = 10;
+    uint64_t u = 0;
+
+    if (i < n && (s[i] == '+' || s[i] == '-')) {
+        neg = s[i] == '-';
+        sign = true;
+        i++;
+    }
+    if (i + 1 < n && s[i] == '0') {
+        char c = s[i + 1];
+
+        if (c == 'x' || c == 'X') {
+            base = 16;
+            i += 2;
+        } else if (c == 'o' || c == 'O') {
+            base = 8;
+            i += 2;
+        } else if (c == 'b' || c == 'B') {
+            base = 2;
+            i += 2;
+        } else {
+            base = 8;
+            i += 1;
+        }
+    }
+    if (i == n)
+        return false;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)digit_value(s[i]);
+
+        if (d >= base || u > (UINT64_MAX - d) / base)
+            return false;
+        u = u * base + d;
+    }
+    r->kind = SCALAR_INT;
+    if (neg) {
+        if (u > (uint64_t)INT64_MAX + 1)
+            return false;
+        r->integer = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+    } else if (u <= (uint64_t)INT64_MAX) {
+        r->integer = (json_int_t)u;
+    } else if (!sign) {
+        /* ParseUint takes no sign. JSON numbers beyond int64 are reals in
+         * jansson. */
+        r->big = true;
+        r->real = (double)u;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* go-yaml's yamlStyleFloat:
+ * ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
+static bool
+is_yaml_float(const char *s, size_t n)
+{
+    size_t i = 0;
+    size_t start;
+
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    if (i < n && s[i] == '.') {
+        i++;
+        start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return false;
+    } else {
+        start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return false;
+        if (i < n && s[i] == '.') {
+            i++;
+            while (i < n && s[i] >= '0' && s[i] <= '9')
+                i++;
+        }
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return false;
+    }
+    return i == n;
+}
+
+/* Reads s (NUL-terminated, is_yaml_float() syntax) as a finite double; Go's
+ * ParseFloat fails on overflow, and go-yaml then keeps the string. */
+static bool
+parse_finite(const char *s, double *out)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    d = strtod(s, &end);
+    if (*end != '\0' || (errno == ERANGE && isinf(d)))
+        return false;
+    *out = d;
+    return true;
+}
+
+/* Types the plain scalar s as go-yaml v2's resolve() does. Returns 0, or -1
+ * when out of memory. */
+static int
+resolve_plain(const char *s, size_t n, struct resolved *r)
+{
+    char small[64];
+    char *buf = small;
+    size_t i;
+    size_t m = 0;
+    char c;
+
+    memset(r, 0, sizeof(*r));
+    r->kind = SCALAR_STR;
+    if (n == 0) {
+        r->kind = SCALAR_NULL;
+        return 0;
+    }
+    c = s[0];
+    /* The words are at most WORD_MAX bytes and start with these. */
+    if (n <= WORD_MAX && c != '\0' && strchr("yYnNtTfFoO~.+-", c) != NULL) {
+        for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+            if (strlen(words[i].text) == n &&
+                memcmp(words[i].text, s, n) == 0) {
+                r->kind = words[i].kind;
+                r->truth = words[i].truth;
+                r->real = words[i].real;
+                return 0;
+            }
+        }
+    }
+    if (c != '.' && c != '+' && c != '-' && (c < '0' || c > '9'))
+        return 0;
+    if (n >= sizeof(small)) {
+        buf = malloc(n + 1);
+        if (buf == NULL)
+            return -1;
+    }
+    if (c == '.') {
+        /* Go's ParseFloat on the text as written: no underscores. */
+        memcpy(buf, s, n);
+        m = n;
+    } else {
+        /* go-yaml drops every underscore before reading a number. */
+        for (i = 0; i < n; i++)
+            if (s[i] != '_')
+                buf[m++] = s[i];
+    }
+    buf[m] = '\0';
+    if (c != '.' && go_parse_int(buf, m, r)) {
+        /* r is filled. */
+    } else if (is_yaml_float(buf, m) && parse_finite(buf, &r->real)) {
+        r->kind = SCALAR_FLOAT;
+    } else {
+        memset(r, 0, sizeof(*r));
+        r->kind = SCALAR_STR;
+    }
+    if (buf != small)
+        free(buf);
+    return 0;
+}
+
+static enum scalar_tag
+scalar_tag(const yaml_char_t *tag)
+{
+    const char *t = (const char *)tag;
+
+    if (t == NULL)
+        return TAG_NONE;
+    /* The non-specific tag "!" marks a scalar that is not to be resolved. */
+    if (strcmp(t, "!") == 0 || strcmp(t, YAML_STR_TAG) == 0)
+        return TAG_STR;
+    if (strcmp(t, YAML_NULL_TAG) == 0)
+        return TAG_NULL;
+    if (strcmp(t, YAML_BOOL_TAG) == 0)
+        return TAG_BOOL;
+    if (strcmp(t, YAML_INT_TAG) == 0)
+        return TAG_INT;
+    if (strcmp(t, YAML_FLOAT_TAG) == 0)
+        return TAG_FLOAT;
+    return TAG_NONE;
+}
+
+static const char *
+tag_name(enum scalar_tag tag)
+{
+    switch (tag) {
+    case TAG_NULL:
+        return "!!null";
+    case TAG_BOOL:
+        return "!!bool";
+    case TAG_INT:
+        return "!!int";
+    case TAG_FLOAT:
+        return "!!float";
+    default:
+        return "!!str";
+    }
+}
+
+/* --- YAML documents --- */
+
+/* One mapping or sequence being built. */
+struct frame {
+    json_t *node;       /* owned: the object or array */
+    char *anchor;       /* owned: the anchor to define when it ends, or NULL */
+    size_t start_nodes; /* nodes of the stream, aliases expanded, before it */
+    size_t height;      /* levels of nesting, itself included */
+    yaml_mark_t mark;
+    /* Mappings: the key awaiting its value. */
+    bool has_key;
+    bool key_is_merge;
+    yaml_event_t key_ev; /* owned: the key's scalar event, or zeroed */
+    json_t *key_str;     /* owned: the key when an alias gave it, or NULL */
+    const char *key;     /* borrowed from key_ev or key_str */
+    size_t keylen;
+    json_t *merged; /* owned: keys merged in with "<<", or NULL */
+};
+
+struct anchor {
+    json_t *node;  /* owned */
+    size_t nodes;  /* nodes an alias to it expands to */
+    size_t height; /* levels of nesting in it, 0 for a scalar */
+};
+
+struct build {
+    const struct api_limits *lim;
+    struct np_error *err;
+    bool err_preset; /* err was set before the call: leave it alone */
+    struct api_docs *out;
+    size_t out_cap;
+    struct frame *stack;
+    size_t depth;
+    size_t stack_cap;
+    json_t *root;      /* owned: the finished root of the document */
+    json_t *anchor_ix; /* owned: anchor name -> index into anchors */
+    struct anchor *anchors;
+    size_t nanchors;
+    size_t anchors_cap;
+    size_t own_nodes;   /* nodes written in the body */
+    size_t alias_nodes; /* nodes added by expanding aliases */
+    int doc;            /* stream index of the current document */
+    bool in_doc;
+    yaml_mark_t doc_mark;
+};
+
+/* Gives err the position line and column (1-based) in the current document.
+ * Returns -1. */
+static int
+at_line(struct build *b, int line, int column)
+{
+    if (b->err == NULL || b->err_preset)
+        return -1;
+    /* Between documents, an error belongs to the next one. */
+    b->err->document = b->in_doc ? b->doc : b->doc + 1;
+    b->err->line = line;
+    b->err->column = column;
+    return -1;
+}
+
+static int
+at_mark(struct build *b, const yaml_mark_t *mark)
+{
+    return at_line(b, (int)mark->line + 1, (int)mark->column + 1);
+}
+
+static int
+nomem(struct build *b)
+{
+    return np_error_set(b->err, NP_E_NOMEM, "out of memory reading the body");
+}
+
+static size_t
+total_nodes(const struct build *b)
+{
+    return b->own_nodes + b->alias_nodes;
+}
+
+static struct frame *
+top(struct build *b)
+{
+    return b->depth == 0 ? NULL : &b->stack[b->depth - 1];
+}
+
+/* True when the next node is a mapping key. */
+static bool
+key_expected(struct build *b)
+{
+    struct frame *f = top(b);
+
+    return f != NULL && json_is_object(f->node) && !f->has_key;
+}
+
+static void
+key_clear(struct frame *f)
+{
+    yaml_event_delete(&f->key_ev);
+    json_decref(f->key_str);
+    f->key_str = NULL;
+    f->key = NULL;
+    f->keylen = 0;
+    f->has_key = false;
+    f->key_is_merge = false;
+}
+
+static void
+frame_clear(struct frame *f)
+{
+    key_clear(f);
+    json_decref(f->node);
+    json_decref(f->merged);
+    free(f->anchor);
+    memset(f, 0, sizeof(*f));
+}
+
+static void
+anchors_reset(struct build *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->nanchors; i++)
+        json_decref(b->anchors[i].node);
+    b->nanchors = 0;
+    json_object_clear(b->anchor_ix);
+}
+
+/* Defines (or redefines: the latest wins) the anchor name for node
+ * (borrowed). Returns 0 or -1. */
+static int
+anchor_define(struct build *b, const char *name, json_t *node, size_t nodes,
+              size_t height)
+{
+    json_t *ix = json_object_get(b->anchor_ix, name);
+    struct anchor *a;
+
+    if (ix != NULL) {
+        a = &b->anchors[json_integer_value(ix)];
+        json_decref(a->node);
+    } else {
+        if (b->nanchors == b->anchors_cap) {
+            size_t ncap = b->anchors_cap == 0 ? 8 : b->anchors_cap * 2;
+            struct anchor *na = realloc(b->anchors, ncap * sizeof(*na));
+
+            if (na == NULL)
+                return nomem(b);
+            b->anchors = na;
+            b->anchors_cap = ncap;
+        }
+        if (json_object_set_new_nocheck(
+                b->anchor_ix, name, json_integer((json_int_t)b->nanchors)) != 0)
+            return nomem(b);
+        a = &b->anchors[b->nanchors++];
+    }
+    a->node = json_incref(node);
+    a->nodes = nodes;
+    a->height = height;
+    return 0;
+}
+
+static bool
+anchor_is_open(struct build *b, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < b->depth; i++) {
+        if (b->stack[i].anchor != NULL && strcmp(b->stack[i].anchor, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* go-yaml merges a mapping or a sequence of mappings. */
+static bool
+is_merge_source(const json_t *v)
+{
+    const json_t *elem;
+    size_t i;
+
+    if (json_is_object(v))
+        return true;
+    if (!json_is_array(v))
+        return false;
+    json_array_foreach(v, i, elem)
+    {
+        if (!json_is_object(elem))
+            return false;
+    }
+    return true;
+}
+
+/* Adds the keys of v, the value of a merge key, to f->merged. Earlier sources
+ * win over later ones, as the merge-key spec orders them. Steals v. Returns 0
+ * or -1. */
+static int
+merge_value(struct build *b, struct frame *f, json_t *v,
+            const yaml_mark_t *mark)
+{
+    json_t *elem;
+    size_t i;
+    int rc = 0;
+
+    if (!is_merge_source(v)) {
+        np_error_set(b->err, NP_E_SYNTAX,
+                     "the value of a merge key (<<) must be a mapping or a "
+                     "list of mappings");
+        rc = at_mark(b, mark);
+        goto out;
+    }
+    if (f->merged == NULL)
+        f->merged = json_object();
+    if (f->merged == NULL) {
+        rc = nomem(b);
+        goto out;
+    }
+    if (json_is_object(v)) {
+        rc = json_object_update_missing(f->merged, v);
+    } else {
+        json_array_foreach(v, i, elem)
+        {
+            if (rc == 0)
+                rc = json_object_update_missing(f->merged, elem);
+        }
+    }
+    if (rc != 0)
+        rc = nomem(b);
+out:
+    json_decref(v);
+    return rc;
+}
+
+/* Hands the finished node v (stolen), with height levels of nesting, to its
+ * parent, or makes it the document's root. Returns 0 or -1. */
+static int
+deliver(struct build *b, json_t *v, size_t height, const yaml_mark_t *mark)
+{
+    struct frame *f = top(b);
+    int rc;
+
+    if (f == NULL) {
+        json_decref(b->root);
+        b->root = v;
+        return 0;
+    }
+    if (height + 1 > f->height)
+        f->height = height + 1;
+    if (json_is_array(f->node)) {
+        if (json_array_append_new(f->node, v) != 0)
+            return nomem(b);
+        return 0;
+    }
+    if (f->key_is_merge) {
+        rc = merge_value(b, f, v, mark);
+    } else {
+        rc = json_object_setn_new_nocheck(f->node, f->key, f->keylen, v);
+        if (rc != 0)
+            nomem(b);
+    }
+    key_clear(f);
+    return rc;
+}
+
+static int
+check_aliases(struct build *b, const yaml_mark_t *mark)
+{
+    if (b->alias_nodes <= ALIAS_NODES_FLOOR)
+        return 0;
+    if (b->alias_nodes <= ALIAS_NODES_MAX &&
+        b->alias_nodes / ALIAS_NODES_RATIO <= b->own_nodes)
+        return 0;
+    np_error_set(b->err, NP_E_LIMIT_EXCEEDED,
+                 "aliases expand to %zu nodes for %zu nodes written in the "
+                 "body, beyond the alias expansion limit (%d times the nodes "
+                 "written, at most %d)",
+                 b->alias_nodes, b->own_nodes, ALIAS_NODES_RATIO,
+                 ALIAS_NODES_MAX);
+    return at_mark(b, mark);
+}
+
+static int
+check_depth(struct build *b, size_t depth, const yaml_mark_t *mark)
+{
+    if (b->lim->max_depth == 0 || depth <= b->lim->max_depth)
+        return 0;
+    np_error_set(b->err, NP_E_LIMIT_EXCEEDED,
+                 "nesting of %zu levels exceeds the limit of %zu levels "
+                 "(max_depth)",
+                 depth, b->lim->max_depth);
+    return at_mark(b, mark);
+}
+
+/* Sets f's pending key, checking it is new: Kubernetes' strict decoding
+ * rejects a mapping that sets a key twice. Returns 0 or -1. */
+static int
+key_check(struct build *b, struct frame *f, const char *key, size_t keylen,
+          const yaml_mark_t *mark)
+{
+    if (json_object_getn(f->node, key, keylen) == NULL)
+        return 0;
+    np_error_set(b->err, NP_E_SYNTAX,
+                 "key \"%.*s\" is already set in this mapping (line %d)",
+                 keylen > 64 ? 64 : (int)keylen, key, (int)mark->line + 1);
+    return at_mark(b, mark);
+}
+
+/* Converts a value scalar. Returns 0 with *out (owned), or -1. */
+static int
+scalar_decode(struct build *b, const yaml_event_t *ev, json_t **out)
+{
+    const char *s = (const char *)ev->data.scalar.value;
+    size_t n = ev->data.scalar.length;
+    enum scalar_tag tag = scalar_tag(ev->data.scalar.tag);
+    struct resolved r;
+    bool ok;
+
+    *out = NULL;
+    /* Quoted and block scalars are strings unless a tag says otherwise;
+     * unknown tags count as none. */
+    if (tag == TAG_STR ||
+        (tag == TAG_NONE && ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE))
+        goto string;
+    if (resolve_plain(s, n, &r) != 0)
+        return nomem(b);
+    switch (tag) {
+    case TAG_NULL:
+        ok = r.kind == SCALAR_NULL;
+        break;
+    case TAG_BOOL:
+        ok = r.kind == SCALAR_BOOL;
+        break;
+    case TAG_INT:
+        ok = r.kind == SCALAR_INT;
+        break;
+    case TAG_FLOAT:
+        /* go-yaml turns an integer tagged !!float into a float. */
+        if (r.kind == SCALAR_INT && !r.big)
+            r.real = (double)r.integer;
+        ok = r.kind == SCALAR_INT || r.kind == SCALAR_FLOAT;
+        if (ok)
+            r.kind = SCALAR_FLOAT;
+        break;
+    default:
+        ok = true;
+        break;
+    }
+    if (!ok) {
+        np_error_set(b->err, NP_E_SYNTAX, "cannot decode \"%.*s\" as %s",
+                     n > 64 ? 64 : (int)n, s, tag_name(tag));
+        return at_mark(b, &ev->start_mark);
+    }
+    switch (r.kind) {
+    case SCALAR_NULL:
+        *out = json_null();
+        break;
+    case SCALAR_BOOL:
+        *out = json_boolean(r.truth);
+        break;
+    case SCALAR_INT:
+        *out = r.big ? json_real(r.real) : json_integer(r.integer);
+        break;
+    case SCALAR_FLOAT:
+        if (!isfinite(r.real)) {
+            np_error_set(b->err, NP_E_SYNTAX,
+                         "the YAML value %.*s is not a finite number, which "
+                         "JSON cannot hold; quote it to make it a string",
+                         n > 64 ? 64 : (int)n, s);
+            return at_mark(b, &ev->start_mark);
+        }
+        *out = json_real(r.real);
+        break;
+    case SCALAR_STR:
+        goto string;
+    }
+    if (*out == NULL)
+        return nomem(b);
+    return 0;
+string:
+    /* libyaml has checked the input's UTF-8 and writes escapes as UTF-8. */
+    *out = json_stringn_nocheck(s, n);
+    if (*out == NULL)
+        return nomem(b);
+    return 0;
+}
+
+static int
+on_scalar(struct build *b, yaml_event_t *ev)
+{
+    const char *anchor = (const char *)ev->data.scalar.anchor;
+    size_t n = ev->data.scalar.length;
+    struct frame *f;
+    json_t *v;
+    int rc;
+
+    if (b->lim->max_string != 0 && n > b->lim->max_string) {
+        np_error_set(b->err, NP_E_LIMIT_EXCEEDED,
+                     "a string of %zu bytes exceeds the limit of %zu bytes "
+                     "(max_string)",
+                     n, b->lim->max_string);
+        return at_mark(b, &ev->start_mark);
+    }
+    b->own_nodes++;
+    if (!key_expected(b)) {
+        if (scalar_decode(b, ev, &v) != 0)
+            return -1;
+        if (anchor != NULL && anchor_define(b, anchor, v, 1, 0) != 0) {
+            json_decref(v);
+            return -1;
+        }
+        return deliver(b, v, 0, &ev->start_mark);
+    }
+    /* A key is its text as written, whatever it would be as a value; an
+     * anchor on a key names that text. */
+    f = top(b);
+    if (key_check(b, f, (const char *)ev->data.scalar.value, n,
+                  &ev->start_mark) != 0)
+        return -1;
+    if (anchor != NULL) {
+        v = json_stringn_nocheck((const char *)ev->data.scalar.value, n);
+        if (v == NULL)
+            return nomem(b);
+        rc = anchor_define(b, anchor, v, 1, 0);
+        json_decref(v);
+        if (rc != 0)
+            return -1;
+    }
+    /* A plain << (or one tagged !!merge) merges mappings in (go-yaml's
+     * isMerge). */
+    f->key_is_merge =
+        n == 2 && memcmp(ev->data.scalar.value, "<<", 2) == 0 &&
+        ((ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+          ev->data.scalar.tag == NULL) ||
+         (ev->data.scalar.tag != NULL &&
+          strcmp((const char *)ev->data.scalar.tag, MERGE_TAG) == 0));
+    /* The event moves into the frame, so the key's text is not copied. */
+    f->key_ev = *ev;
+    memset(ev, 0, sizeof(*ev));
+    f->key = (const char *)f->key_ev.data.scalar.value;
+    f->keylen = n;
+    f->has_key = true;
+    return 0;
+}
+
+static int
+on_alias(struct build *b, const yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    json_t *ix = json_object_get(b->anchor_ix, name);
+    const struct anchor *a;
+    struct frame *f;
+
+    if (ix == NULL) {
+        if (anchor_is_open(b, name)) {
+            np_error_set(b->err, NP_E_SYNTAX,
+                         "alias *%.64s is used inside the node its anchor "
+                         "names",
+                         name);
+        } else {
+            np_error_set(b->err, NP_E_SYNTAX, "unknown anchor \"%.64s\"", name);
+        }
+        return at_mark(b, &ev->start_mark);
+    }
+    a = &b->anchors[json_integer_value(ix)];
+    b->own_nodes++;
+    b->alias_nodes += a->nodes;
+    if (check_aliases(b, &ev->start_mark) != 0)
+        return -1;
+    if (key_expected(b)) {
+        f = top(b);
+        if (!json_is_string(a->node)) {
+            np_error_set(b->err, NP_E_SYNTAX,
+                         "mapping keys must be strings, and *%.64s is not one",
+                         name);
+            return at_mark(b, &ev->start_mark);
+        }
+        if (key_check(b, f, json_string_value(a->node),
+                      json_string_length(a->node), &ev->start_mark) != 0)
+            return -1;
+        f->key_str = json_incref(a->node);
+        f->key = json_string_value(f->key_str);
+        f->keylen = json_string_length(f->key_str);
+        f->has_key = true;
+        return 0;
+    }
+    if (check_depth(b, b->depth + a->height, &ev->start_mark) != 0)
+        return -1;
+    return deliver(b, json_incref(a->node), a->height, &ev->start_mark);
+}
+
+static int
+on_start(struct build *b, const yaml_event_t *ev, bool is_map)
+{
+    const yaml_char_t *anchor =
+        is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+    struct frame *f;
+
+    if (key_expected(b)) {
+        np_error_set(b->err, NP_E_SYNTAX,
+                     "mapping keys must be strings, not %s",
+                     is_map ? "mappings" : "sequences");
+        return at_mark(b, &ev->start_mark);
+    }
+    if (check_depth(b, b->depth + 1, &ev->start_mark) != 0)
+        return -1;
+    if (b->depth == b->stack_cap) {
+        size_t ncap = b->stack_cap == 0 ? 16 : b->stack_cap * 2;
+        struct frame *ns = realloc(b->stack, ncap * sizeof(*ns));
+
+        if (ns == NULL)
+            return nomem(b);
+        b->stack = ns;
+        b->stack_cap = ncap;
+    }
+    f = &b->stack[b->depth];
+    memset(f, 0, sizeof(*f));
+    f->node = is_map ? json_object() : json_array();
+    if (f->node == NULL)
+        return nomem(b);
+    if (anchor != NULL) {
+        f->anchor = strdup((const char *)anchor);
+        if (f->anchor == NULL) {
+            frame_clear(f);
+            return nomem(b);
+        }
+    }
+    f->start_nodes = total_nodes(b);
+    f->height = 1;
+    f->mark = ev->start_mark;
+    b->own_nodes++;
+    b->depth++;
+    return 0;
+}
+
+static int
+on_end(struct build *b)
+{
+    struct frame *f = top(b);
+    json_t *node;
+    char *anchor;
+    size_t height;
+    yaml_mark_t mark;
+    int rc = 0;
+
+    if (f == NULL)
+        return np_error_set(b->err, NP_E_INTERNAL,
+                            "libyaml ended a node that was never started");
+    if (f->merged != NULL &&
+        json_object_update_missing(f->node, f->merged) != 0)
+        return nomem(b);
+    node = f->node;
+    f->node = NULL;
+    anchor = f->anchor;
+    f->anchor = NULL;
+    height = f->height;
+    mark = f->mark;
+    if (anchor != NULL)
+        rc = anchor_define(b, anchor, node, total_nodes(b) - f->start_nodes,
+                           height);
+    free(anchor);
+    frame_clear(f);
+    b->depth--;
+    if (rc != 0) {
+        json_decref(node);
+        return -1;
+    }
+    return deliver(b, node, height, &mark);
+}
+
+static int
+on_document_end(struct build *b)
+{
+    json_t *v = b->root;
+
+    b->root = NULL;
+    anchors_reset(b);
+    if (b->depth != 0) {
+        json_decref(v);
+        return np_error_set(b->err, NP_E_INTERNAL,
+                            "libyaml ended a document inside a node");
+    }
+    /* A document with nothing in it, or only null, holds no object. */
+    if (v == NULL || json_is_null(v)) {
+        json_decref(v);
+        b->in_doc = false;
+        return 0;
+    }
+    if (b->lim->max_documents != 0 && b->out->n >= b->lim->max_documents) {
+        json_decref(v);
+        np_error_set(b->err, NP_E_LIMIT_EXCEEDED,
+                     "more than %zu documents exceeds the limit of %zu "
+                     "documents (max_documents)",
+                     b->lim->max_documents, b->lim->max_documents);
+        return at_mark(b, &b->doc_mark);
+    }
+    b->in_doc = false;
+    if (docs_append(b->out, &b->out_cap, v, b->doc,
+                    (int)b->doc_mark.line + 1) != 0)
+        return nomem(b);
+    return 0;
+}
+
+/* Handles one event; moves it out of ev when it keeps it. */
+static int
+on_event(struct build *b, yaml_event_t *ev, bool *done)
+{
+    switch (ev->type) {
+    case YAML_STREAM_END_EVENT:
+        *done = true;
+        return 0;
+    case YAML_DOCUMENT_START_EVENT:
+        b->doc++;
+        b->in_doc = true;
+        b->doc_mark = ev->start_mark;
+        return 0;
+    case YAML_DOCUMENT_END_EVENT:
+        return on_document_end(b);
+    case YAML_SCALAR_EVENT:
+        return on_scalar(b, ev);
+    case YAML_ALIAS_EVENT:
+        return on_alias(b, ev);
+    case YAML_SEQUENCE_START_EVENT:
+        return on_start(b, ev, false);
+    case YAML_MAPPING_START_EVENT:
+        return on_start(b, ev, true);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        return on_end(b);
+    default:
+        return 0;
+    }
+}
+
+/* Counts lines and characters of body up to offset (libyaml's reader errors
+ * give a byte offset, not a mark). */
+static void
+offset_position(const char *body, size_t len, size_t offset, int *line,
+                int *column)
+{
+    size_t i;
+
+    *line = 1;
+    *column = 1;
+    if (offset > len)
+        offset = len;
+    for (i = 0; i < offset; i++) {
+        if (body[i] == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if (((unsigned char)body[i] & 0xC0) != 0x80) {
+            (*column)++;
+        }
+    }
+}
+
+static int
+parser_error(struct build *b, const yaml_parser_t *p, const char *body,
+             size_t len)
+{
+    int line;
+    int column;
+
+    switch (p->error) {
+    case YAML_MEMORY_ERROR:
+        return nomem(b);
+    case YAML_READER_ERROR:
+        offset_position(body, len, p->problem_offset, &line, &column);
+        if (p->problem_value != -1) {
+            np_error_set(b->err, NP_E_SYNTAX,
+                         "YAML syntax error: %s (byte 0x%02X at line %d, "
+                         "column %d)",
+                         p->problem, (unsigned)p->problem_value & 0xFF, line,
+                         column);
+        } else {
+            np_error_set(b->err, NP_E_SYNTAX, "YAML syntax error: %s",
+                         p->problem);
+        }
+        return at_line(b, line, column);
+    default:
+        if (p->context != NULL) {
+            np_error_set(b->err, NP_E_SYNTAX,
+                         "YAML syntax error: %s (%s at line %zu, column %zu)",
+                         p->problem != NULL ? p->problem : "invalid input",
+                         p->context, p->context_mark.line + 1,
+                         p->context_mark.column + 1);
+        } else {
+            np_error_set(b->err, NP_E_SYNTAX, "YAML syntax error: %s",
+                         p->problem != NULL ? p->problem : "invalid input");
+        }
+        return at_mark(b, &p->problem_mark);
+    }
+}
+
+static void
+build_fini(struct build *b)
+{
+    while (b->depth > 0)
+        frame_clear(&b->stack[--b->depth]);
+    free(b->stack);
+    json_decref(b->root);
+    if (b->anchor_ix != NULL)
+        anchors_reset(b);
+    json_decref(b->anchor_ix);
+    free(b->anchors);
+}
+
+static int
+parse_yaml(const char *body, size_t len, const struct api_limits *lim,
+           struct api_docs *out, struct np_error *err)
+{
+    struct build b;
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    bool done = false;
+    int rc = -1;
+
+    memset(&b, 0, sizeof(b));
+    b.lim = lim;
+    b.err = err;
+    b.err_preset = np_error_is_set(err);
+    b.out = out;
+    b.doc = -1;
+    b.anchor_ix = json_object();
+    if (b.anchor_ix == NULL)
+        return nomem(&b);
+    if (!yaml_parser_initialize(&parser)) {
+        json_decref(b.anchor_ix);
+        return nomem(&b);
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)body, len);
+    while (!done) {
+        int evrc;
+
+        if (!yaml_parser_parse(&parser, &ev)) {
+            parser_error(&b, &parser, body, len);
+            goto out;
+        }
+        evrc = on_event(&b, &ev, &done);
+        yaml_event_delete(&ev);
+        if (evrc != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    build_fini(&b);
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* --- JSON --- */
+
+static size_t
+utf8_len(unsigned long cp)
+{
+    if (cp < 0x80)
+        return 1;
+    if (cp < 0x800)
+        return 2;
+    if (cp < 0x10000)
+        return 3;
+    return 4;
+}
+
+/* Reads the 4 hex digits of a \u escape at s; false if they are not. */
+static bool
+hex4(const char *s, size_t avail, unsigned long *out)
+{
+    size_t i;
+
+    *out = 0;
+    if (avail < 4)
+        return false;
+    for (i = 0; i < 4; i++) {
+        int d = digit_value(s[i]);
+
+        if (d > 15)
+            return false;
+        *out = *out * 16 + (unsigned long)d;
+    }
+    return true;
+}
+
+struct scan {
+    const char *body;
+    size_t len;
+    size_t i;
+    int line; /* of body[i - 1], 1-based */
+    int column;
+};
+
+/* Steps over the string starting at the quote s->i and returns the bytes it
+ * decodes to (exact for valid JSON; jansson reports invalid JSON). */
+static size_t
+scan_string(struct scan *s)
+{
+    size_t n = 0;
+
+    s->i++; /* the opening quote, already counted */
+    while (s->i < s->len) {
+        unsigned char c = (unsigned char)s->body[s->i];
+        unsigned long cp;
+        unsigned long lo;
+
+        if (c == '"') {
+            s->i++;
+            s->column++;
+            return n;
+        }
+        if (c == '\\' && s->i + 1 < s->len && s->body[s->i + 1] == 'u' &&
+            hex4(s->body + s->i + 2, s->len - s->i - 2, &cp)) {
+            s->i += 6;
+            s->column += 6;
+            /* A surrogate pair is one 4-byte character. */
+            if (cp >= 0xD800 && cp < 0xDC00 && s->i + 1 < s->len &&
+                s->body[s->i] == '\\' && s->body[s->i + 1] == 'u' &&
+                hex4(s->body + s->i + 2, s->len - s->i - 2, &lo) &&
+                lo >= 0xDC00 && lo < 0xE000) {
+                s->i += 6;
+                s->column += 6;
+                n += 4;
+            } else {
+                n += utf8_len(cp);
+            }
+            continue;
+        }
+        if (c == '\\') {
+            s->i += 2;
+            s->column += 2;
+            n++;
+            continue;
+        }
+        if (c == '\n') {
+            s->line++;
+            s->column = 0;
+        } else if ((c & 0xC0) != 0x80) {
+            s->column++;
+        }
+        s->i++;
+        n++;
+    }
+    return n;
+}
+
+/* Gives err the position line and column of the JSON document. Returns -1. */
+static int
+json_at(struct np_error *err, bool err_preset, int line, int column)
+{
+    if (err != NULL && !err_preset) {
+        err->document = 0;
+        err->line = line;
+        err->column = column;
+    }
+    return -1;
+}
+
+/* Checks nesting and string lengths before jansson parses body, so that
+ * jansson's recursion stays within lim->max_depth, and finds the line of the
+ * first value (0 if there is none). Returns 0, or -1 with err set. */
+static int
+json_prescan(const char *body, size_t len, const struct api_limits *lim,
+             bool err_preset, struct np_error *err, int *first_line)
+{
+    struct scan s = { .body = body, .len = len, .line = 1 };
+    size_t depth = 0;
+
+    *first_line = 0;
+    while (s.i < s.len) {
+        unsigned char c = (unsigned char)body[s.i];
+        int line;
+        int column;
+        size_t n;
+
+        if (c == '\n') {
+            s.line++;
+            s.column = 0;
+            s.i++;
+            continue;
+        }
+        if ((c & 0xC0) != 0x80)
+            s.column++;
+        if (*first_line == 0 && c != ' ' && c != '\t' && c != '\r')
+            *first_line = s.line;
+        if (c == '"') {
+            line = s.line;
+            column = s.column;
+            n = scan_string(&s);
+            if (lim->max_string != 0 && n > lim->max_string) {
+                np_error_set(err, NP_E_LIMIT_EXCEEDED,
+                             "a string of %zu bytes exceeds the limit of %zu "
+                             "bytes (max_string)",
+                             n, lim->max_string);
+                return json_at(err, err_preset, line, column);
+            }
+            continue;
+        }
+        if (c == '[' || c == '{') {
+            depth++;
+            if (lim->max_depth != 0 && depth > lim->max_depth) {
+                np_error_set(err, NP_E_LIMIT_EXCEEDED,
+                             "nesting of %zu levels exceeds the limit of %zu "
+                             "levels (max_depth)",
+                             depth, lim->max_depth);
+                return json_at(err, err_preset, s.line, s.column);
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+        s.i++;
+    }
+    return 0;
+}
+
+static int
+parse_json(const char *body, size_t len, const struct api_limits *lim,
+           struct api_docs *out, struct np_error *err)
+{
+    bool err_preset = np_error_is_set(err);
+    json_error_t jerr;
+    json_t *v;
+    size_t cap = 0;
+    int first_line;
+
+    if (json_prescan(body, len, lim, err_preset, err, &first_line) != 0)
+        return -1;
+    if (first_line == 0) {
+        np_error_set(err, NP_E_SYNTAX,
+                     "JSON syntax error: the body holds no JSON value");
+        return json_at(err, err_preset, 1, 1);
+    }
+    v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (v == NULL) {
+        switch (json_error_code(&jerr)) {
+        case json_error_out_of_memory:
+            np_error_set(err, NP_E_NOMEM, "out of memory reading the body");
+            break;
+        case json_error_stack_overflow:
+            np_error_set(err, NP_E_LIMIT_EXCEEDED,
+                         "nesting of more than %d levels exceeds the limit of "
+                         "the JSON parser (max_depth)",
+                         JANSSON_MAX_DEPTH);
+            break;
+        default:
+            np_error_set(err, NP_E_SYNTAX, "JSON syntax error: %s", jerr.text);
+            break;
+        }
+        /* jansson counts a bad first byte as column 0 of line 1. */
+        return json_at(err, err_preset, jerr.line > 0 ? jerr.line : 0,
+                       jerr.line > 0 && jerr.column < 1 ? 1 : jerr.column);
+    }
+    /* As in a YAML stream, a null document holds no object. */
+    if (json_is_null(v)) {
+        json_decref(v);
+        return 0;
+    }
+    if (docs_append(out, &cap, v, 0, first_line) != 0)
+        return np_error_set(err, NP_E_NOMEM, "out of memory reading the body");
+    return 0;
+}
+
+int
+api_docs_parse(const char *body, size_t len, enum api_format fmt,
+               const struct api_limits *lim, struct api_docs *out,
+               struct np_error *err)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (body == NULL) {
+        body = "";
+        len = 0;
+    }
+    if (lim == NULL)
+        lim = &no_limits;
+    if (fmt == API_FORMAT_JSON)
+        rc = parse_json(body, len, lim, out, err);
+    else
+        rc = parse_yaml(body, len, lim, out, err);
+    if (rc != 0)
+        api_docs_fini(out);
+    return rc;
+}
+
+/* --- positions of field paths --- */
+
+/*
+ * Paths are the ones manifest.c and core write: "name" segments joined by
+ * dots, "[3]" for a sequence item, and "[key]" (Kubernetes' field.Path.Key())
+ * or "[\"key\"]" for a map key that may hold dots, such as
+ * metadata.labels[kubernetes.io/metadata.name]. A plain segment may also be a
+ * key with dots in it: a key matches when the path continues with its whole
+ * text followed by ".", "[" or the end. When several ways through the
+ * document match the whole path, the one using the fewest segments (the
+ * longest keys) wins, then the first in the document.
+ *
+ * Aliases are not followed: a path into one stops at the alias.
+ */
+
+struct loc_frame {
+    bool is_map;
+    bool on_path;    /* the path continues inside this node */
+    size_t off;      /* where, in the path, the rest starts */
+    size_t nsegs;    /* segments consumed to reach this node */
+    size_t index;    /* sequences: index of the next item */
+    bool want_value; /* mappings: the next node is a value */
+    bool value_on_path;
+    size_t value_off;
+};
+
+struct locator {
+    const char *path;
+    size_t plen;
+    struct loc_frame *stack;
+    size_t depth;
+    size_t cap;
+    bool found;
+    size_t found_nsegs;
+    yaml_mark_t found_mark;
+    bool partial;
+    size_t partial_off;
+    yaml_mark_t partial_mark;
+};
+
+static size_t
+skip_dot(const struct locator *l, size_t off)
+{
+    if (off < l->plen && l->path[off] == '.')
+        off++;
+    return off;
+}
+
+/* Does the key match the path segment at off? Sets *next past it. */
+static bool
+path_key_matches(const struct locator *l, size_t off, const char *key,
+                 size_t klen, size_t *next)
+{
+    const char *p = l->path + off;
+    size_t rest = l->plen - off;
+    size_t i;
+    size_t k;
+
+    if (rest == 0)
+        return false;
+    if (p[0] == '[' && rest > 1 && p[1] == '"') {
+        /* A quoted key: \" and \\ stand for " and \. */
+        for (i = 2, k = 0; i < rest && p[i] != '"'; i++, k++) {
+            if (p[i] == '\\' && i + 1 < rest)
+                i++;
+            if (k >= klen || key[k] != p[i])
+                return false;
+        }
+        if (k != klen || i + 1 >= rest || p[i + 1] != ']')
+            return false;
+        *next = skip_dot(l, off + i + 2);
+        return true;
+    }
+    if (p[0] == '[' && klen + 2 <= rest && memcmp(p + 1, key, klen) == 0 &&
+        p[klen + 1] == ']') {
+        *next = skip_dot(l, off + klen + 2);
+        return true;
+    }
+    /* Otherwise the key's text as it is, "[x]" included. */
+    if (klen == 0 || klen > rest || memcmp(p, key, klen) != 0)
+        return false;
+    if (klen < rest && p[klen] != '.' && p[klen] != '[')
+        return false;
+    *next = skip_dot(l, off + klen);
+    return true;
+}
+
+/* Is the segment at off "[index]"? Sets *next past it. */
+static bool
+path_index_matches(const struct locator *l, size_t off, size_t index,
+                   size_t *next)
+{
+    size_t i = off + 1;
+    size_t v = 0;
+
+    if (off >= l->plen || l->path[off] != '[')
+        return false;
+    if (i >= l->plen || l->path[i] < '0' || l->path[i] > '9')
+        return false;
+    for (; i < l->plen && l->path[i] >= '0' && l->path[i] <= '9'; i++) {
+        if (v > (SIZE_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (size_t)(l->path[i] - '0');
+    }
+    if (i >= l->plen || l->path[i] != ']' || v != index)
+        return false;
+    *next = skip_dot(l, i + 1);
+    return true;
+}
+
+static void
+loc_record(struct locator *l, size_t off, size_t nsegs, const yaml_mark_t *mark)
+{
+    if (off == l->plen) {
+        if (!l->found || nsegs < l->found_nsegs) {
+            l->found = true;
+            l->found_nsegs = nsegs;
+            l->found_mark = *mark;
+        }
+    } else if (!l->partial || off > l->partial_off) {
+        l->partial = true;
+        l->partial_off = off;
+        l->partial_mark = *mark;
+    }
+}
+
+/* A node of the parent ended: a key makes way for its value, a value for the
+ * next key, an item for the next item. */
+static void
+loc_done(struct locator *l)
+{
+    struct loc_frame *p;
+
+    if (l->depth == 0)
+        return;
+    p = &l->stack[l->depth - 1];
+    if (!p->is_map) {
+        p->index++;
+    } else if (!p->want_value) {
+        p->want_value = true;
+    } else {
+        p->want_value = false;
+        p->value_on_path = false;
+    }
+}
+
+/* Handles one event of the target document. Returns 0, or -1 when out of
+ * memory. */
+static int
+loc_event(struct locator *l, const yaml_event_t *ev)
+{
+    struct loc_frame *p = l->depth == 0 ? NULL : &l->stack[l->depth - 1];
+    bool is_start = ev->type == YAML_SEQUENCE_START_EVENT ||
+                    ev->type == YAML_MAPPING_START_EVENT;
+    bool on = false;
+    size_t off = 0;
+    size_t nsegs = 0;
+
+    if (ev->type == YAML_SEQUENCE_END_EVENT ||
+        ev->type == YAML_MAPPING_END_EVENT) {
+        if (l->depth > 0)
+            l->depth--;
+        loc_done(l);
+        return 0;
+    }
+    if (!is_start && ev->type != YAML_SCALAR_EVENT &&
+        ev->type != YAML_ALIAS_EVENT)
+        return 0;
+    if (p == NULL) {
+        on = true;
+    } else if (p->is_map && !p->want_value) {
+        /* A key: it is not on the path itself, but it decides whether its
+         * value is. */
+        p->value_on_path =
+            p->on_path && ev->type == YAML_SCALAR_EVENT &&
+            path_key_matches(l, p->off, (const char *)ev->data.scalar.value,
+                             ev->data.scalar.length, &p->value_off);
+    } else if (p->is_map) {
+        on = p->value_on_path;
+        off = p->value_off;
+        nsegs = p->nsegs + 1;
+    } else {
+        on = p->on_path && path_index_matches(l, p->off, p->index, &off);
+        nsegs = p->nsegs + 1;
+    }
+    if (on)
+        loc_record(l, off, nsegs, &ev->start_mark);
+    if (!is_start) {
+        loc_done(l);
+        return 0;
+    }
+    if (l->depth == l->cap) {
+        size_t ncap = l->cap == 0 ? 16 : l->cap * 2;
+        struct loc_frame *ns = realloc(l->stack, ncap * sizeof(*ns));
+
+        if (ns == NULL)
+            return -1;
+        l->stack = ns;
+        l->cap = ncap;
+    }
+    p = &l->stack[l->depth++];
+    memset(p, 0, sizeof(*p));
+    p->is_map = ev->type == YAML_MAPPING_START_EVENT;
+    p->on_path = on;
+    p->off = off;
+    p->nsegs = nsegs;
+    return 0;
+}
+
+int
+api_locate(const char *body, size_t len, int doc, const char *path, int *line,
+           int *column)
+{
+    struct locator l;
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    const yaml_mark_t *mark = NULL;
+    int cur = -1;
+    int rc = -1;
+
+    *line = 0;
+    *column = 0;
+    if (path == NULL || doc < 0)
+        return -1;
+    if (body == NULL) {
+        body = "";
+        len = 0;
+    }
+    memset(&l, 0, sizeof(l));
+    l.path = path;
+    l.plen = strlen(path);
+    if (!yaml_parser_initialize(&parser))
+        return -1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)body, len);
+    /* Stops at the end of the target document, or at the first syntax
+     * error, keeping what was found before it. */
+    for (;;) {
+        bool stop = false;
+
+        if (!yaml_parser_parse(&parser, &ev))
+            break;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            stop = true;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            cur++;
+            stop = cur > doc;
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+            stop = cur == doc;
+            break;
+        default:
+            if (cur == doc)
+                stop = loc_event(&l, &ev) != 0;
+            break;
+        }
+        yaml_event_delete(&ev);
+        if (stop)
+            break;
+    }
+    if (l.found) {
+        mark = &l.found_mark;
+        rc = 0;
+    } else if (l.partial) {
+        mark = &l.partial_mark;
+    }
+    if (mark != NULL) {
+        *line = (int)mark->line + 1;
+        *column = (int)mark->column + 1;
+    }
+    free(l.stack);
+    yaml_parser_delete(&parser);
+    return rc;
+}
