@@ -247,13 +247,19 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
     struct np_snapshot *snap = np_state_acquire(&ctx->state);
     double *lat = malloc(sizeof(double) * n);
     double *cpu = malloc(sizeof(double) * n);
+    double *cpu_sorted = malloc(sizeof(double) * n);
+    size_t *bytes = malloc(sizeof(size_t) * n);
+    unsigned long long slow_bytes = 0;
+    uint32_t nslow = 0;
+    double p99;
     uint32_t warm = n / 10 < 1000 ? n / 10 : 1000;
     uint32_t i, bad = 0;
     unsigned long long resp_bytes = 0;
     double sum = 0;
     char body[1024];
 
-    if (lat == NULL || cpu == NULL || snap->npods == 0) {
+    if (lat == NULL || cpu == NULL || cpu_sorted == NULL || bytes == NULL ||
+        snap->npods == 0) {
         fprintf(stderr, "bench_core: latency needs pods and memory\n");
         exit(1);
     }
@@ -275,13 +281,25 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
         if (i >= warm) {
             lat[i - warm] = t;
             cpu[i - warm] = c;
+            bytes[i - warm] = resp.body_len;
             sum += t;
             resp_bytes += resp.body_len;
         }
         api_response_fini(&resp);
     }
+    /* What the slowest 1% (by CPU time) have in common: the size of their
+     * answers, i.e. of their traces. */
+    memcpy(cpu_sorted, cpu, sizeof(double) * n);
+    qsort(cpu_sorted, n, sizeof(double), cmp_double);
+    p99 = percentile(cpu_sorted, n, 0.99);
+    for (i = 0; i < n; i++) {
+        if (cpu[i] >= p99) {
+            slow_bytes += bytes[i];
+            nslow++;
+        }
+    }
+    memcpy(cpu, cpu_sorted, sizeof(double) * n);
     qsort(lat, n, sizeof(double), cmp_double);
-    qsort(cpu, n, sizeof(double), cmp_double);
     printf("lat_n=%u\n", n);
     printf("lat_errors=%u\n", bad);
     printf("lat_mean_us=%.2f\n", sum / n * 1e6);
@@ -293,8 +311,12 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
     printf("lat_cpu_p99_us=%.2f\n", percentile(cpu, n, 0.99) * 1e6);
     printf("lat_cpu_p999_us=%.2f\n", percentile(cpu, n, 0.999) * 1e6);
     printf("lat_resp_bytes_mean=%.0f\n", (double)resp_bytes / n);
+    printf("lat_slowest_resp_bytes_mean=%.0f\n",
+           nslow > 0 ? (double)slow_bytes / nslow : 0);
     free(lat);
     free(cpu);
+    free(cpu_sorted);
+    free(bytes);
     np_snapshot_release(snap);
 }
 
