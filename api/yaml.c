@@ -4,7 +4,8 @@
  *
  * YAML goes through libyaml's event parser into jansson values on an explicit
  * stack, so deep nesting never recurses here. Plain scalars are typed as
- * go-yaml v2 (kubectl's decoder) types them. JSON goes to jansson after a
+ * go-yaml v2 (kubectl's decoder) types them, except that only true and false
+ * (in three cases) are booleans, as in YAML 1.2. JSON goes to jansson after a
  * linear scan that enforces the depth and string limits before jansson
  * recurses. api_locate() re-reads a body with the same event parser (JSON is
  * YAML flow syntax) to turn a field path into a line and a column.
@@ -141,7 +142,10 @@ struct resolved {
     double real;
 };
 
-/* go-yaml v2's resolve map: the words that are not strings. */
+/* The words that are not strings. Booleans are YAML 1.2's (go-yaml v3):
+ * only true and false. go-yaml v2 also reads y, n, yes, no, on and off as
+ * booleans, but sigs.k8s.io/yaml keeps them as written wherever the field is
+ * a string, and manifests name namespaces "y" and "n" unquoted. */
 #define WORD_MAX 5
 static const struct word {
     const char *text;
@@ -153,28 +157,12 @@ static const struct word {
     { .text = "null", .kind = SCALAR_NULL },
     { .text = "Null", .kind = SCALAR_NULL },
     { .text = "NULL", .kind = SCALAR_NULL },
-    { .text = "y", .kind = SCALAR_BOOL, .truth = true },
-    { .text = "Y", .kind = SCALAR_BOOL, .truth = true },
-    { .text = "yes", .kind = SCALAR_BOOL, .truth = true },
-    { .text = "Yes", .kind = SCALAR_BOOL, .truth = true },
-    { .text = "YES", .kind = SCALAR_BOOL, .truth = true },
     { .text = "true", .kind = SCALAR_BOOL, .truth = true },
     { .text = "True", .kind = SCALAR_BOOL, .truth = true },
     { .text = "TRUE", .kind = SCALAR_BOOL, .truth = true },
-    { .text = "on", .kind = SCALAR_BOOL, .truth = true },
-    { .text = "On", .kind = SCALAR_BOOL, .truth = true },
-    { .text = "ON", .kind = SCALAR_BOOL, .truth = true },
-    { .text = "n", .kind = SCALAR_BOOL, .truth = false },
-    { .text = "N", .kind = SCALAR_BOOL, .truth = false },
-    { .text = "no", .kind = SCALAR_BOOL, .truth = false },
-    { .text = "No", .kind = SCALAR_BOOL, .truth = false },
-    { .text = "NO", .kind = SCALAR_BOOL, .truth = false },
     { .text = "false", .kind = SCALAR_BOOL, .truth = false },
     { .text = "False", .kind = SCALAR_BOOL, .truth = false },
     { .text = "FALSE", .kind = SCALAR_BOOL, .truth = false },
-    { .text = "off", .kind = SCALAR_BOOL, .truth = false },
-    { .text = "Off", .kind = SCALAR_BOOL, .truth = false },
-    { .text = "OFF", .kind = SCALAR_BOOL, .truth = false },
     { .text = ".nan", .kind = SCALAR_FLOAT, .real = NAN },
     { .text = ".NaN", .kind = SCALAR_FLOAT, .real = NAN },
     { .text = ".NAN", .kind = SCALAR_FLOAT, .real = NAN },

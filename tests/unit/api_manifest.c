@@ -637,7 +637,7 @@ ParameterizedTestParameters(manifest, errors)
         { .name = "boolean label value in yaml",
           .yaml = true,
           .body = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n"
-                  "  labels:\n    enabled: yes\n",
+                  "  labels:\n    enabled: true\n",
           .code = NP_E_INVALID_TYPE,
           .path = "metadata.labels.enabled",
           .message = "got a boolean" },
