@@ -28,8 +28,9 @@
  * dual-stack; done has finished (Succeeded) and gave up 10.0.2.50.
  * dev (env=dev, no team): client (no version) and tool (no app label).
  * legacy and kube-system are never declared: implicit namespaces.
- * kube-system agents use the host network: agent has its node's address,
- * agent-noip only a hostIP, agent-nowhere neither.
+ * kube-system agents use the host network: agent has its node's address
+ * and a port named http (80), agent-noip only a hostIP, agent-nowhere
+ * neither.
  */
 static struct np_builder *
 base_builder(void)
@@ -53,7 +54,7 @@ base_builder(void)
     fx_pod(b, "legacy/client", "app=client", "10.0.4.3");
     fx_pod_spec(b, "kube-system/agent",
                 "labels: app=agent; hostNetwork; ips: 192.168.0.5; "
-                "hostIP: 192.168.0.5");
+                "hostIP: 192.168.0.5; ports: http:80");
     fx_pod_spec(b, "kube-system/agent-noip",
                 "labels: app=agent; hostNetwork; hostIP: 192.168.0.6");
     fx_pod_spec(b, "kube-system/agent-nowhere",
