@@ -112,6 +112,13 @@ api_handler_fn api_namespace_delete;
 api_handler_fn api_pod_delete;
 api_handler_fn api_policy_delete;
 
+/* --- statefile.c --- */
+
+/* Calls ctx->persist, if any, with snap before it is published. Returns 0,
+ * or -1 with err set (NP_E_INTERNAL): the change must then be dropped. */
+int api_statefile_persist(struct api_ctx *ctx, const struct np_snapshot *snap,
+                          struct np_error *err);
+
 /* --- list.c: read-only listings --- */
 api_handler_fn api_namespaces_list;
 api_handler_fn api_namespace_get;
@@ -125,6 +132,15 @@ api_handler_fn api_reach_post;
 api_handler_fn api_reach_get;
 api_handler_fn api_reach_batch;
 api_handler_fn api_isolation_get;
+
+/* --- batch.c --- */
+
+/* Answers POST /reachability/batch with "trace": false when the body has the
+ * plain shape the fast path reads and every query resolves; the answer is
+ * then byte for byte the one api_reach_batch() would give. Returns 0 when it
+ * answered, -1 (resp untouched) when the general path must answer. */
+int api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
+                   struct api_response *resp);
 
 /* --- matrix.c --- */
 api_handler_fn api_matrix_post;

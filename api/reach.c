@@ -162,6 +162,8 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
 
     (void)params;
     (void)nparams;
+    if (api_batch_fast(ctx, req, resp) == 0)
+        return;
     doc = api_body_json_or_reply(req, resp);
     if (doc == NULL)
         return;

@@ -1508,6 +1508,7 @@ np_builder_build(struct np_builder *b, uint64_t revision, struct np_error *err)
     }
     if (build_namespaces(&bd, pods, npods, pols, npols) != 0 ||
         build_pods(&bd, pods, npods) != 0 ||
+        (np_snapshot_index_pods(snap) != 0 && NOMEM(err) != 0) ||
         build_policies(&bd, pols, npols) != 0 || build_selection(&bd) != 0)
         goto fail;
     free(pods);

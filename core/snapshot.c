@@ -90,13 +90,65 @@ np_snapshot_find_namespace(const struct np_snapshot *snap, const char *name)
     return NULL;
 }
 
+static uint32_t
+pod_key_hash(const char *ns, const char *name)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *ns != '\0'; ns++)
+        h = (h ^ (unsigned char)*ns) * 1099511628211ULL;
+    h = (h ^ '/') * 1099511628211ULL;
+    for (; *name != '\0'; name++)
+        h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+int
+np_snapshot_index_pods(struct np_snapshot *snap)
+{
+    uint32_t *slots;
+    size_t n = 16, i;
+
+    /* At most half full, so that probes stay short. */
+    while (n < (size_t)snap->npods * 2)
+        n *= 2;
+    slots = np_arena_calloc(&snap->arena, n, sizeof(*slots));
+    if (slots == NULL)
+        return -1;
+    for (i = 0; i < snap->npods; i++) {
+        const struct np_pod *p = &snap->pods[i];
+        size_t j = pod_key_hash(snap->namespaces[p->ns].name, p->name) &
+                   (n - 1);
+
+        while (slots[j] != 0)
+            j = (j + 1) & (n - 1);
+        slots[j] = (uint32_t)i + 1;
+    }
+    snap->pod_slots = slots;
+    snap->pod_slots_mask = (uint32_t)(n - 1);
+    return 0;
+}
+
 const struct np_pod *
 np_snapshot_find_pod(const struct np_snapshot *snap, const char *ns,
                      const char *name)
 {
-    const struct np_namespace *n = np_snapshot_find_namespace(snap, ns);
+    const struct np_namespace *n;
     uint32_t lo, hi;
 
+    if (snap->pod_slots != NULL) {
+        uint32_t j = pod_key_hash(ns, name) & snap->pod_slots_mask;
+
+        for (; snap->pod_slots[j] != 0; j = (j + 1) & snap->pod_slots_mask) {
+            const struct np_pod *p = &snap->pods[snap->pod_slots[j] - 1];
+
+            if (strcmp(p->name, name) == 0 &&
+                strcmp(snap->namespaces[p->ns].name, ns) == 0)
+                return p;
+        }
+        return NULL;
+    }
+    n = np_snapshot_find_namespace(snap, ns);
     if (n == NULL)
         return NULL;
     lo = n->first_pod;

@@ -148,6 +148,8 @@ struct np_snapshot {
     const struct np_policy *policies;
     uint32_t nips; /* sorted by address; pods that are not hostNetwork */
     const struct np_ip_entry *ips;
+    const uint32_t *pod_slots;
+    uint32_t pod_slots_mask;
     uint32_t ndeclared_namespaces; /* namespaces not implicit */
 };
 
@@ -172,6 +174,7 @@ const struct np_policy *np_snapshot_find_policy(const struct np_snapshot *snap,
 const struct np_pod *np_snapshot_find_pod_by_ip(const struct np_snapshot *snap,
                                                 const struct np_ip *ip);
 
+int np_snapshot_index_pods(struct np_snapshot *snap);
 /* Returns the string of a symbol of snap. */
 const char *np_snapshot_str(const struct np_snapshot *snap, np_sym s);
 

@@ -1,0 +1,404 @@
+/*
+ * The fast path of POST /reachability/batch for "trace": false.
+ *
+ * A batch of a hundred thousand queries is mostly JSON: decoding it into
+ * jansson values and encoding a hundred thousand small answer objects costs
+ * far more than the verdicts. This file reads the common shape of such a
+ * body in one pass without building values, evaluates with
+ * np_eval_allowed(), and writes the answer text directly.
+ *
+ * It only ever answers when the answer is certain to be the one the general
+ * path (reach.c) would give, byte for byte: any escape, unknown field,
+ * duplicate key, number that is not plain digits, unknown pod, bad port,
+ * "trace": true or anything else unusual makes it step aside, and reach.c
+ * answers from jansson values with its exact errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/internal.h"
+#include "core/eval.h"
+
+struct span {
+    const char *p;
+    size_t len; /* p == NULL: absent or null */
+};
+
+enum { EP_NAMESPACE, EP_POD, EP_IP, EP__MAX };
+
+struct fast_query {
+    struct span ep[2][EP__MAX]; /* from, to */
+    bool has_from, has_to;
+    struct span port_str;
+    bool port_is_num;
+    unsigned long long port;
+    struct span proto;
+};
+
+struct scan {
+    const char *p, *end;
+};
+
+static void
+ws(struct scan *s)
+{
+    while (s->p < s->end &&
+           (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+        s->p++;
+}
+
+static bool
+lit(struct scan *s, char c)
+{
+    ws(s);
+    if (s->p < s->end && *s->p == c) {
+        s->p++;
+        return true;
+    }
+    return false;
+}
+
+/* A string without escapes, control characters or non-ASCII bytes. */
+static bool
+str(struct scan *s, struct span *out)
+{
+    const char *q;
+
+    if (!lit(s, '"'))
+        return false;
+    for (q = s->p; q < s->end; q++) {
+        unsigned char c = (unsigned char)*q;
+
+        if (c == '"')
+            break;
+        if (c == '\\' || c < 0x20 || c >= 0x80)
+            return false;
+    }
+    if (q == s->end)
+        return false;
+    out->p = s->p;
+    out->len = (size_t)(q - s->p);
+    s->p = q + 1;
+    return true;
+}
+
+static bool
+word(struct scan *s, const char *w)
+{
+    size_t n = strlen(w);
+
+    ws(s);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
+        return false;
+    s->p += n;
+    return true;
+}
+
+static bool
+span_is(const struct span *sp, const char *w)
+{
+    return sp->p != NULL && sp->len == strlen(w) &&
+           memcmp(sp->p, w, sp->len) == 0;
+}
+
+/* A string or null into out (null leaves it absent). */
+static bool
+str_or_null(struct scan *s, struct span *out)
+{
+    if (word(s, "null")) {
+        out->p = NULL;
+        return true;
+    }
+    return str(s, out);
+}
+
+static bool
+endpoint(struct scan *s, struct span ep[EP__MAX])
+{
+    static const char *const names[EP__MAX] = { "namespace", "pod", "ip" };
+    bool seen[EP__MAX] = { false };
+    struct span key;
+    int i;
+
+    if (!lit(s, '{'))
+        return false;
+    if (lit(s, '}'))
+        return true;
+    do {
+        if (!str(s, &key) || !lit(s, ':'))
+            return false;
+        for (i = 0; i < EP__MAX && !span_is(&key, names[i]); i++)
+            ;
+        if (i == EP__MAX || seen[i] || !str_or_null(s, &ep[i]))
+            return false;
+        seen[i] = true;
+    } while (lit(s, ','));
+    return lit(s, '}');
+}
+
+static bool
+query(struct scan *s, struct fast_query *q)
+{
+    bool seen_port = false, seen_proto = false;
+    struct span key;
+
+    memset(q, 0, sizeof(*q));
+    if (!lit(s, '{'))
+        return false;
+    if (lit(s, '}'))
+        return true;
+    do {
+        if (!str(s, &key) || !lit(s, ':'))
+            return false;
+        if (span_is(&key, "from") || span_is(&key, "to")) {
+            int k = key.p[0] == 'f' ? 0 : 1;
+            bool *has = k == 0 ? &q->has_from : &q->has_to;
+
+            if (*has)
+                return false;
+            *has = true;
+            if (!word(s, "null") && !endpoint(s, q->ep[k]))
+                return false;
+        } else if (span_is(&key, "port")) {
+            if (seen_port)
+                return false;
+            seen_port = true;
+            ws(s);
+            if (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
+                /* Plain digits only, without the leading zeros JSON
+                 * forbids; fractions and exponents step aside. */
+                const char *start = s->p;
+
+                while (s->p < s->end && *s->p >= '0' && *s->p <= '9' &&
+                       s->p - start < 12)
+                    q->port = q->port * 10 + (unsigned)(*s->p++ - '0');
+                if ((s->p - start > 1 && *start == '0') ||
+                    (s->p < s->end &&
+                     (*s->p == '.' || *s->p == 'e' || *s->p == 'E' ||
+                      (*s->p >= '0' && *s->p <= '9'))))
+                    return false;
+                q->port_is_num = true;
+            } else if (!str_or_null(s, &q->port_str)) {
+                return false;
+            }
+        } else if (span_is(&key, "protocol")) {
+            if (seen_proto || !str_or_null(s, &q->proto))
+                return false;
+            seen_proto = true;
+        } else {
+            return false;
+        }
+    } while (lit(s, ','));
+    return lit(s, '}');
+}
+
+/* Copies a span into buf as a C string; false when it does not fit. */
+static bool
+cstr(const struct span *sp, char *buf, size_t len)
+{
+    if (sp->len >= len)
+        return false;
+    memcpy(buf, sp->p, sp->len);
+    buf[sp->len] = '\0';
+    return true;
+}
+
+/* Resolves one endpoint exactly as endpoint.c does when it succeeds. */
+static bool
+resolve_endpoint(const struct np_snapshot *snap, const struct span ep[EP__MAX],
+                 struct np_endpoint *out)
+{
+    char a[256], b[256];
+    struct np_ip ip;
+
+    memset(out, 0, sizeof(*out));
+    if (ep[EP_IP].p != NULL) {
+        if (ep[EP_NAMESPACE].p != NULL || ep[EP_POD].p != NULL ||
+            !cstr(&ep[EP_IP], a, sizeof(a)) || np_ip_parse(a, &ip, NULL) != 0)
+            return false;
+        np_endpoint_from_ip(snap, &ip, out);
+        return true;
+    }
+    if (ep[EP_NAMESPACE].p == NULL || ep[EP_POD].p == NULL ||
+        !cstr(&ep[EP_NAMESPACE], a, sizeof(a)) ||
+        !cstr(&ep[EP_POD], b, sizeof(b)))
+        return false;
+    out->pod = np_snapshot_find_pod(snap, a, b);
+    return out->pod != NULL;
+}
+
+static bool
+resolve(const struct np_snapshot *snap, const struct fast_query *fq,
+        struct np_query *q)
+{
+    bool proto_given = false;
+    char buf[32];
+    uint32_t n;
+
+    memset(q, 0, sizeof(*q));
+    q->proto = NP_PROTO_TCP;
+    if (fq->proto.p != NULL) {
+        if (!cstr(&fq->proto, buf, sizeof(buf)) ||
+            np_proto_parse(buf, &q->proto, NULL) != 0)
+            return false;
+        proto_given = true;
+    }
+    if (!fq->has_from || !fq->has_to ||
+        !resolve_endpoint(snap, fq->ep[0], &q->from) ||
+        !resolve_endpoint(snap, fq->ep[1], &q->to))
+        return false;
+    if (fq->port_is_num) {
+        if (fq->port < 1 || fq->port > 65535)
+            return false;
+        q->port = (uint16_t)fq->port;
+        return true;
+    }
+    if (fq->port_str.p == NULL || !cstr(&fq->port_str, buf, sizeof(buf)))
+        return false;
+    if (buf[0] >= '0' && buf[0] <= '9') {
+        if (np_parse_u32(buf, 1, 65535, &n) != 0)
+            return false;
+        q->port = (uint16_t)n;
+        return true;
+    }
+    return np_port_name_is_valid(buf) && q->to.pod != NULL &&
+           np_pod_resolve_port(snap, q->to.pod, buf, proto_given, &q->proto,
+                               &q->port, NULL) == 0;
+}
+
+static bool
+content_type_is_plain_json(const char *ct)
+{
+    return ct == NULL || strcasecmp(ct, "application/json") == 0 ||
+           strcasecmp(ct, "application/json; charset=utf-8") == 0 ||
+           strcasecmp(ct, "application/json;charset=utf-8") == 0;
+}
+
+struct out_buf {
+    char *p;
+    size_t len, cap;
+};
+
+static bool
+out_reserve(struct out_buf *o, size_t more)
+{
+    char *np;
+    size_t ncap;
+
+    if (o->len + more < o->cap)
+        return true;
+    ncap = o->cap == 0 ? 4096 : o->cap;
+    while (ncap <= o->len + more)
+        ncap *= 2;
+    np = realloc(o->p, ncap);
+    if (np == NULL)
+        return false;
+    o->p = np;
+    o->cap = ncap;
+    return true;
+}
+
+int
+api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
+               struct api_response *resp)
+{
+    struct scan s = { .p = req->body, .end = req->body + req->body_len };
+    struct fast_query *qs = NULL, *nq;
+    size_t nqs = 0, capqs = 0, i;
+    bool seen_queries = false, seen_trace = false, trace = true;
+    struct np_snapshot *snap = NULL;
+    struct out_buf o = { 0 };
+    struct span key;
+    char head[32], res[2][64];
+    size_t rlen[2];
+    int hlen, rc = -1;
+
+    if (req->body == NULL || !content_type_is_plain_json(req->content_type) ||
+        !lit(&s, '{'))
+        return -1;
+    if (lit(&s, '}'))
+        return -1;
+    do {
+        if (!str(&s, &key) || !lit(&s, ':'))
+            goto out;
+        if (span_is(&key, "trace")) {
+            if (seen_trace)
+                goto out;
+            seen_trace = true;
+            if (word(&s, "false"))
+                trace = false;
+            else if (!word(&s, "true") && !word(&s, "null"))
+                goto out;
+        } else if (span_is(&key, "queries")) {
+            if (seen_queries || !lit(&s, '['))
+                goto out;
+            seen_queries = true;
+            if (lit(&s, ']'))
+                continue;
+            do {
+                if (nqs == capqs) {
+                    capqs = capqs == 0 ? 1024 : capqs * 2;
+                    nq = realloc(qs, capqs * sizeof(*qs));
+                    if (nq == NULL)
+                        goto out;
+                    qs = nq;
+                }
+                if (!query(&s, &qs[nqs]))
+                    goto out;
+                nqs++;
+            } while (lit(&s, ','));
+            if (!lit(&s, ']'))
+                goto out;
+        } else {
+            goto out;
+        }
+    } while (lit(&s, ','));
+    if (!lit(&s, '}'))
+        goto out;
+    ws(&s);
+    if (s.p != s.end || trace || !seen_queries ||
+        (ctx->cfg.limits.max_batch > 0 && nqs > ctx->cfg.limits.max_batch))
+        goto out;
+
+    snap = np_state_acquire(&ctx->state);
+    /* Every result is one of two strings. */
+    hlen = snprintf(head, sizeof(head), "%llu",
+                    (unsigned long long)snap->revision);
+    rlen[1] = (size_t)snprintf(res[1], sizeof(res[1]),
+                               ",{\"allowed\":true,\"revision\":%s}", head);
+    rlen[0] = (size_t)snprintf(res[0], sizeof(res[0]),
+                               ",{\"allowed\":false,\"revision\":%s}", head);
+    if (!out_reserve(&o, 64 + (size_t)hlen + nqs * rlen[0]))
+        goto out;
+    o.len =
+        (size_t)snprintf(o.p, o.cap, "{\"revision\":%s,\"results\":[", head);
+    for (i = 0; i < nqs; i++) {
+        struct np_query q;
+        int allowed;
+
+        if (!resolve(snap, &qs[i], &q))
+            goto out;
+        allowed = np_eval_allowed(snap, &ctx->opts, &q);
+        /* The first result goes without its leading comma. */
+        memcpy(o.p + o.len, res[allowed] + (i == 0), rlen[allowed] - (i == 0));
+        o.len += rlen[allowed] - (i == 0);
+    }
+    if (!out_reserve(&o, 3))
+        goto out;
+    memcpy(o.p + o.len, "]}", 3);
+    o.len += 2;
+    free(resp->body);
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = o.p;
+    resp->body_len = o.len;
+    o.p = NULL;
+    rc = 0;
+out:
+    free(o.p);
+    free(qs);
+    np_snapshot_release(snap);
+    return rc;
+}
