@@ -1,0 +1,237 @@
+/*
+ * The fast path of POST /reachability/batch ("trace": false, api/batch.c)
+ * against the general path (api/reach.c): the same body must get the same
+ * answer, byte for byte. The general path is forced by spelling the key
+ * "trace" with an escape ("tr\u0061ce"), which the fast path steps aside
+ * for and jansson reads as "trace".
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/internal.h"
+
+static struct api_ctx ctx;
+
+static void
+dispatch(const char *method, const char *path, const char *ct, const char *body,
+         struct api_response *resp)
+{
+    struct api_request req = {
+        .method = method,
+        .path = path,
+        .content_type = ct,
+        .body = body,
+        .body_len = body != NULL ? strlen(body) : 0,
+    };
+
+    memset(resp, 0, sizeof(*resp));
+    api_dispatch(&ctx, &req, resp);
+}
+
+/* Namespaces n0..n3 (team=t<i%2>), pods p0..p19 in them with ports named
+ * http (8080/TCP) or dns (53/UDP), and policies: default deny ingress in n0,
+ * allow from team=t1 on http in n0, egress deny in n1 except to n0 on 8080,
+ * and an ipBlock allow in n2. */
+static char *
+cluster(void)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *s = malloc(cap);
+    int i;
+
+    cr_assert_not_null(s);
+    for (i = 0; i < 4; i++)
+        len += (size_t)snprintf(s + len, cap - len,
+                                "apiVersion: v1\nkind: Namespace\nmetadata: "
+                                "{name: n%d, labels: {team: t%d}}\n---\n",
+                                i, i % 2);
+    for (i = 0; i < 20; i++)
+        len += (size_t)snprintf(
+            s + len, cap - len,
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p%d, namespace: "
+            "n%d, labels: {app: a%d}}\nspec: {containers: [{name: c, ports: "
+            "[{containerPort: %d, name: %s, protocol: %s}]}]}\nstatus: "
+            "{podIP: 10.0.%d.%d}\n---\n",
+            i, i % 4, i % 3, i % 2 ? 53 : 8080, i % 2 ? "dns" : "http",
+            i % 2 ? "UDP" : "TCP", i % 4, i + 1);
+    len += (size_t)snprintf(
+        s + len, cap - len,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: "
+        "{name: deny, namespace: n0}\nspec: {podSelector: {}}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: "
+        "{name: allow, namespace: n0}\nspec: {podSelector: {matchLabels: "
+        "{app: a1}}, ingress: [{from: [{namespaceSelector: {matchLabels: "
+        "{team: t1}}}], ports: [{port: http}]}]}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: "
+        "{name: egress, namespace: n1}\nspec: {podSelector: {}, policyTypes: "
+        "[Egress], egress: [{to: [{namespaceSelector: {matchLabels: "
+        "{kubernetes.io/metadata.name: n0}}}], ports: [{port: 8080}]}]}\n"
+        "---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: "
+        "{name: cidr, namespace: n2}\nspec: {podSelector: {}, ingress: "
+        "[{from: [{ipBlock: {cidr: 10.0.0.0/16, except: [10.0.1.0/24]}}]}]}"
+        "\n");
+    return s;
+}
+
+static void
+setup(void)
+{
+    struct api_config cfg;
+    struct api_response resp;
+    struct np_error err;
+    char *body = cluster();
+
+    api_config_defaults(&cfg);
+    np_error_init(&err);
+    cr_assert_eq(api_ctx_init(&ctx, &cfg, &err), 0);
+    dispatch("PUT", "/state", "application/yaml", body, &resp);
+    cr_assert_eq(resp.status, 200, "%s", resp.body);
+    api_response_fini(&resp);
+    free(body);
+}
+
+static void
+teardown(void)
+{
+    api_ctx_fini(&ctx);
+}
+
+/* One random query in one of the shapes clients send. One in sixteen names
+ * a port the destination lacks, which makes the batch the general path's. */
+static size_t
+random_query(char *buf, size_t len, unsigned *seed)
+{
+    static const char *const protos[] = { "", ",\"protocol\":\"TCP\"",
+                                          ",\"protocol\":\"UDP\"",
+                                          ", \"protocol\": null" };
+    static const char *const numbers[] = { "8080", "53", "\"8080\"", "80" };
+    int a = rand_r(seed) % 20, b = rand_r(seed) % 20;
+    char from[96], to[96], port[64];
+
+    if (rand_r(seed) % 8 == 0)
+        snprintf(from, sizeof(from), "{\"ip\":\"10.0.%d.%d\"}", a % 4,
+                 rand_r(seed) % 3 == 0 ? 200 : a + 1);
+    else
+        snprintf(from, sizeof(from), "{\"namespace\":\"n%d\",\"pod\":\"p%d\"}",
+                 a % 4, a);
+    snprintf(to, sizeof(to), "{ \"pod\" : \"p%d\", \"namespace\": \"n%d\" }", b,
+             b % 4);
+    if (rand_r(seed) % 2 == 0)
+        snprintf(port, sizeof(port), "%s%s", numbers[rand_r(seed) % 4],
+                 protos[rand_r(seed) % 4]);
+    else if (rand_r(seed) % 16 == 0)
+        snprintf(port, sizeof(port), "\"%s\"", b % 2 ? "http" : "dns");
+    else
+        snprintf(port, sizeof(port), "\"%s\"", b % 2 ? "dns" : "http");
+    return (size_t)snprintf(buf, len, "{\"from\":%s,\"to\":%s,\"port\":%s}",
+                            from, to, port);
+}
+
+static char *
+random_batch(unsigned seed, int n, bool slow)
+{
+    size_t cap = (size_t)n * 256 + 128, len = 0;
+    char *s = malloc(cap);
+    int i;
+
+    cr_assert_not_null(s);
+    len += (size_t)snprintf(s, cap, "{\"%s\": false, \"queries\": [",
+                            slow ? "tr\\u0061ce" : "trace");
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            s[len++] = ',';
+        len += random_query(s + len, cap - len, &seed);
+    }
+    snprintf(s + len, cap - len, "]}");
+    return s;
+}
+
+Test(batch_fast, answers_exactly_like_the_general_path, .init = setup,
+     .fini = teardown)
+{
+    unsigned seed, nfast = 0;
+
+    for (seed = 1; seed <= 200; seed++) {
+        char *fast = random_batch(seed, 1 + (int)(seed % 50), false);
+        char *slow = random_batch(seed, 1 + (int)(seed % 50), true);
+        struct api_response a, b;
+
+        struct api_request req = { .method = "POST",
+                                   .path = "/reachability/batch",
+                                   .body = fast,
+                                   .body_len = strlen(fast) };
+
+        memset(&a, 0, sizeof(a));
+        if (api_batch_fast(&ctx, &req, &a) == 0)
+            nfast++;
+        api_response_fini(&a);
+        dispatch("POST", "/reachability/batch", "application/json", fast, &a);
+        dispatch("POST", "/reachability/batch", "application/json", slow, &b);
+        cr_assert_eq(a.status, b.status, "seed %u: %d vs %d", seed, a.status,
+                     b.status);
+        cr_assert_str_eq(a.body, b.body, "seed %u:\n%s", seed, fast);
+        api_response_fini(&a);
+        api_response_fini(&b);
+        free(fast);
+        free(slow);
+    }
+    /* Both kinds of batches occurred. */
+    cr_assert_gt(nfast, 50, "the fast path answered only %u batches", nfast);
+    cr_assert_lt(nfast, 200, "the general path answered no batch");
+}
+
+Test(batch_fast, counts_allowed_and_denied_verdicts, .init = setup,
+     .fini = teardown)
+{
+    struct api_response r;
+
+    /* p1 (n1, a1, dns) -> p0 (n0): n1 egress allows only 8080 to n0, and n0
+     * denies ingress to p0 (app a0): denied. p2 (n2) -> p5 (n1): n2 has no
+     * egress policy and n1 no ingress policy: allowed. */
+    dispatch("POST", "/reachability/batch", NULL,
+             "{\"trace\":false,\"queries\":[{\"from\":{\"namespace\":\"n1\","
+             "\"pod\":\"p1\"},\"to\":{\"namespace\":\"n0\",\"pod\":\"p0\"},"
+             "\"port\":8080},{\"from\":{\"namespace\":\"n2\",\"pod\":\"p2\"},"
+             "\"to\":{\"namespace\":\"n1\",\"pod\":\"p5\"},\"port\":53,"
+             "\"protocol\":\"UDP\"}]}",
+             &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, "{\"revision\":1,\"results\":[{\"allowed\":false,"
+                             "\"revision\":1},{\"allowed\":true,"
+                             "\"revision\":1}]}");
+    api_response_fini(&r);
+}
+
+Test(batch_fast, leaves_errors_and_traces_to_the_general_path, .init = setup,
+     .fini = teardown)
+{
+    struct api_response r;
+
+    /* An unknown pod: the item's error, as the general path words it. */
+    dispatch("POST", "/reachability/batch", "application/json",
+             "{\"trace\":false,\"queries\":[{\"from\":{\"namespace\":\"n1\","
+             "\"pod\":\"nope\"},\"to\":{\"namespace\":\"n0\",\"pod\":\"p0\"},"
+             "\"port\":8080}]}",
+             &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_not_null(strstr(r.body, "\"code\":\"unknown_pod\""), "%s",
+                       r.body);
+    api_response_fini(&r);
+    /* Duplicate keys are a syntax error for the whole body. */
+    dispatch("POST", "/reachability/batch", "application/json",
+             "{\"trace\":false,\"trace\":false,\"queries\":[]}", &r);
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    api_response_fini(&r);
+    /* Without trace:false every answer carries its trace. */
+    dispatch("POST", "/reachability/batch", "application/json",
+             "{\"queries\":[{\"from\":{\"namespace\":\"n2\",\"pod\":\"p2\"},"
+             "\"to\":{\"namespace\":\"n1\",\"pod\":\"p5\"},\"port\":53}]}",
+             &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_not_null(strstr(r.body, "\"ingress\""), "%s", r.body);
+    api_response_fini(&r);
+}
