@@ -9,10 +9,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
+#include "api/cors.h"
 #include "api/internal.h"
+#include "api/metrics.h"
 
 void
 api_config_defaults(struct api_config *cfg)
@@ -41,12 +44,21 @@ api_ctx_init(struct api_ctx *ctx, const struct api_config *cfg,
         api_config_defaults(&ctx->cfg);
     ctx->opts.ipblock_matches_pods = ctx->cfg.ipblock_matches_pods;
     atomic_init(&ctx->ready, false);
-    return np_state_init(&ctx->state, err);
+    if (np_state_init(&ctx->state, err) != 0)
+        return -1;
+    ctx->metrics = api_metrics_new(api_route_count());
+    if (ctx->metrics == NULL) {
+        np_state_fini(&ctx->state);
+        return np_error_set(err, NP_E_NOMEM, "out of memory");
+    }
+    return 0;
 }
 
 void
 api_ctx_fini(struct api_ctx *ctx)
 {
+    api_metrics_free(ctx->metrics);
+    ctx->metrics = NULL;
     np_state_fini(&ctx->state);
 }
 
@@ -106,15 +118,17 @@ api_errc_status(enum np_errc code)
     return 500;
 }
 
-void
-api_dispatch(struct api_ctx *ctx, const struct api_request *req,
-             struct api_response *resp)
+/* Answers req through the route table: 404, 405 (or a CORS preflight), 400
+ * for query arguments the route does not take, or the route's handler,
+ * whose 200 answers to GET and HEAD get their ETag. hit is filled. */
+static void
+answer(struct api_ctx *ctx, const struct api_request *req,
+       struct api_route_hit *hit, struct api_response *resp)
 {
-    struct api_route_hit hit;
     enum api_route_result r;
+    uint64_t before;
 
-    memset(resp, 0, sizeof(*resp));
-    r = api_route_find(req->method, req->path, &hit);
+    r = api_route_find(req->method, req->path, hit);
     if (r == API_ROUTE_NO_PATH) {
         api_reply_errorf(resp, NP_E_NOT_FOUND,
                          "no such path: %.200s; GET /openapi.yaml lists the "
@@ -123,20 +137,70 @@ api_dispatch(struct api_ctx *ctx, const struct api_request *req,
         return;
     }
     if (r == API_ROUTE_NO_METHOD) {
+        if (api_cors_preflight(ctx, req, hit->allow, resp))
+            return;
         api_reply_errorf(resp, NP_E_METHOD_NOT_ALLOWED,
                          "%.200s does not accept %.20s; it accepts %s",
                          req->path, req->method != NULL ? req->method : "",
-                         hit.allow);
-        memcpy(resp->allow, hit.allow, sizeof(resp->allow));
+                         hit->allow);
+        memcpy(resp->allow, hit->allow, sizeof(resp->allow));
         resp->allow[sizeof(resp->allow) - 1] = '\0';
         return;
     }
-    if (hit.query != NULL && api_query_check_or_reply(req, hit.query, resp))
+    if (hit->query != NULL && api_query_check_or_reply(req, hit->query, resp))
         return;
-    hit.handler(ctx, req, hit.params, hit.nparams, resp);
+    before = api_etag_begin(ctx, req, hit->handler);
+    hit->handler(ctx, req, hit->params, hit->nparams, resp);
     if (resp->status == 0)
         api_reply_errorf(resp, NP_E_INTERNAL,
                          "the handler of %.200s gave no answer", req->path);
+    api_etag_apply(ctx, req, hit->handler, before, resp);
+}
+
+/* Returns the revision that a successful change of the state published, or
+ * 0: the "revision" every answer of state.c's changes carries. Reading it
+ * back from the answer gives the exact revision even when other changes
+ * publish at the same time. */
+static uint64_t
+published_revision(api_handler_fn *handler, const struct api_response *resp)
+{
+    json_t *doc;
+    json_t *rev;
+    uint64_t out = 0;
+
+    if (resp->status < 200 || resp->status > 299 || resp->body == NULL ||
+        (handler != api_state_put && handler != api_state_post &&
+         handler != api_state_delete && handler != api_namespace_delete &&
+         handler != api_pod_delete && handler != api_policy_delete))
+        return 0;
+    doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+    rev = json_object_get(doc, "revision");
+    if (json_is_integer(rev) && json_integer_value(rev) > 0)
+        out = (uint64_t)json_integer_value(rev);
+    json_decref(doc);
+    return out;
+}
+
+void
+api_dispatch(struct api_ctx *ctx, const struct api_request *req,
+             struct api_response *resp)
+{
+    struct api_route_hit hit;
+    struct timespec t0, t1;
+    uint64_t ns;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(resp, 0, sizeof(*resp));
+    answer(ctx, req, &hit, resp);
+    resp->published = published_revision(hit.handler, resp);
+    api_cors_headers(ctx, req->origin, resp);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+         (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+    if (resp->published != 0 &&
+        (hit.handler == api_state_put || hit.handler == api_state_post))
+        api_metrics_upload(ctx->metrics, ns);
+    api_metrics_request(ctx->metrics, hit.route, req->method, resp->status, ns);
 }
 
 void

@@ -16,6 +16,8 @@
 #include "core/eval.h"
 #include "core/snapshot.h"
 
+struct api_metrics;
+
 struct api_kv {
     const char *key;
     const char *value;
@@ -29,6 +31,17 @@ struct api_request {
     const char *content_type;   /* Content-Type header, or NULL */
     const char *body;           /* not NUL-terminated; may be NULL if empty */
     size_t body_len;
+    const char *if_none_match; /* If-None-Match header, or NULL */
+    const char *origin;        /* Origin header (CORS), or NULL */
+    const char *cors_method;   /* Access-Control-Request-Method, or NULL */
+};
+
+/* Headers of an answer beyond Content-Type, Allow and ETag (CORS). */
+#define API_MAX_HEADERS 8
+
+struct api_header {
+    const char *name; /* static string */
+    char value[256];
 };
 
 struct api_response {
@@ -37,6 +50,11 @@ struct api_response {
     size_t body_len;
     const char *content_type; /* static string */
     char allow[64];           /* Allow header value for 405, else "" */
+    char etag[64];            /* ETag header value, else "" */
+    size_t nheaders;
+    struct api_header headers[API_MAX_HEADERS];
+    /* The revision a successful change of the state published, else 0. */
+    uint64_t published;
 };
 
 struct api_limits {
@@ -52,6 +70,11 @@ struct api_limits {
 struct api_config {
     bool ipblock_matches_pods;
     struct api_limits limits;
+    /* Origins whose browser scripts may read answers (CORS): borrowed,
+     * must outlive the context; {"*"} allows every origin, none turns CORS
+     * off. */
+    const char *const *cors_origins;
+    size_t ncors_origins;
 };
 
 /* Fills cfg with the defaults (ipBlock matches pods, 64 MiB bodies, ...). */
@@ -62,6 +85,7 @@ struct api_ctx {
     struct api_config cfg;
     struct np_eval_opts opts;
     atomic_bool ready; /* /readyz: set once the start-up loads are in */
+    struct api_metrics *metrics; /* owned; GET /metrics (api/metrics.h) */
 };
 
 /* Initializes ctx with an empty state at revision 0. Returns 0, or -1 with

@@ -306,7 +306,7 @@ api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
 {
     struct scan s = { .p = req->body, .end = req->body + req->body_len };
     struct fast_query *qs = NULL, *nq;
-    size_t nqs = 0, capqs = 0, i;
+    size_t nqs = 0, capqs = 0, i, nallowed = 0;
     bool seen_queries = false, seen_trace = false, trace = true;
     struct np_snapshot *snap = NULL;
     struct out_buf o = { 0 };
@@ -381,6 +381,7 @@ api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
         if (!resolve(snap, &qs[i], &q))
             goto out;
         allowed = np_eval_allowed(snap, &ctx->opts, &q);
+        nallowed += (size_t)allowed;
         /* The first result goes without its leading comma. */
         memcpy(o.p + o.len, res[allowed] + (i == 0), rlen[allowed] - (i == 0));
         o.len += rlen[allowed] - (i == 0);
@@ -389,6 +390,8 @@ api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
         goto out;
     memcpy(o.p + o.len, "]}", 3);
     o.len += 2;
+    api_metrics_verdicts(ctx->metrics, nallowed, nqs - nallowed);
+    api_metrics_batch(ctx->metrics, nqs);
     free(resp->body);
     resp->status = 200;
     resp->content_type = "application/json";

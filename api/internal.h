@@ -179,6 +179,9 @@ struct api_route_hit {
     const char *params[API_MAX_PARAMS]; /* borrowed from buf */
     char allow[64]; /* API_ROUTE_NO_METHOD: the methods the path accepts */
     char buf[1024]; /* segments of the path */
+    /* Index in the route table of the route found or, for
+     * API_ROUTE_NO_METHOD, of the path's first route; -1 for no path. */
+    int route;
 };
 
 /* Matches method and path against the route table and fills hit. HEAD
@@ -238,5 +241,66 @@ json_t *api_policy_encode(const struct np_snapshot *snap,
                           const struct np_policy *pol);
 
 /* ===== end of the query handlers' helpers ===== */
+
+/* ===== Metrics, CORS and ETags: metrics.c, cors.c, etag.c, route.c ===== */
+
+/* metrics.c: counting into ctx->metrics (NULL is ignored). Each call is a
+ * few relaxed atomic additions, cheap enough for every request. */
+
+/* One answered request: route is api_route_hit.route (-1: "unmatched"),
+ * method as sent, ns the time from the complete request to the answer. */
+void api_metrics_request(struct api_metrics *m, int route, const char *method,
+                         int status, uint64_t ns);
+/* One successful PUT or POST /state that took ns. */
+void api_metrics_upload(struct api_metrics *m, uint64_t ns);
+/* Verdicts given: single queries, batch items, matrix pairs. */
+void api_metrics_verdicts(struct api_metrics *m, uint64_t allowed,
+                          uint64_t denied);
+/* One answered batch of nqueries queries. */
+void api_metrics_batch(struct api_metrics *m, size_t nqueries);
+/* GET /metrics: the Prometheus text format. */
+api_handler_fn api_metrics_get;
+
+/* route.c: the route table for the metrics' labels. */
+size_t api_route_count(void);
+/* The pattern of route i ("/pods/{ns}/{name}/isolation"), i below
+ * api_route_count(). */
+const char *api_route_pattern(size_t i);
+
+/* cors.c */
+
+/* Adds name: value to resp's extra headers (value cut at 255 bytes).
+ * Returns 0, or -1 when API_MAX_HEADERS are already set. */
+int api_response_add_header(struct api_response *resp, const char *name,
+                            const char *value);
+
+/* Answers a CORS preflight: an OPTIONS request with Origin and
+ * Access-Control-Request-Method from an allowed origin, to a path whose
+ * methods are allow. Returns true when it answered 204 with
+ * Access-Control-Allow-Methods, -Headers and -Max-Age (the caller adds the
+ * headers of api_cors_headers()); false when req is not such a preflight
+ * and must be answered as usual. */
+bool api_cors_preflight(const struct api_ctx *ctx,
+                        const struct api_request *req, const char *allow,
+                        struct api_response *resp);
+
+/* etag.c: validators for GET and HEAD answers. State-derived answers carry
+ * W/"r<revision>-<process>", /openapi.yaml a hash of its bytes; the
+ * service endpoints (/healthz, /readyz, /metrics) none. */
+
+/* Reads what api_etag_apply() needs before handler runs: the current
+ * revision for a state-derived answer, else 0. */
+uint64_t api_etag_begin(struct api_ctx *ctx, const struct api_request *req,
+                        api_handler_fn *handler);
+
+/* Sets resp->etag on a 200 answer of handler to a GET or HEAD, and turns the
+ * answer into a 304 without a body when If-None-Match matches it. A
+ * state-derived answer gets no ETag when the revision moved while handler
+ * ran (before is api_etag_begin()'s), as its revision is then unknown. */
+void api_etag_apply(struct api_ctx *ctx, const struct api_request *req,
+                    api_handler_fn *handler, uint64_t before,
+                    struct api_response *resp);
+
+/* ===== end of metrics, CORS and ETags ===== */
 
 #endif

@@ -266,6 +266,7 @@ api_matrix_post(struct api_ctx *ctx, const struct api_request *req,
         goto fail;
     allowed = np_matrix_count_allowed(&m);
     total = (uint64_t)nsrc * ndst;
+    api_metrics_verdicts(ctx->metrics, allowed, total - allowed);
     if (strcmp(encoding, "auto") == 0) {
         /* A pair costs about 12 bytes of JSON, a row byte two. */
         uint64_t hex_cost = (uint64_t)nsrc * ((ndst + 7) / 8 * 2 + 3);

@@ -17,18 +17,22 @@
 static const char *const batch_fields[] = { "queries", "trace", NULL };
 
 /* Answers one decoded query. trace false is the fast path: the verdict and
- * the revision only. Returns the answer (owned), or NULL with err set. */
+ * the revision only. Returns the answer (owned), or NULL with err set. The
+ * verdict is added to tally: [0] allowed, [1] denied (for the metrics). */
 static json_t *
 answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
-       const struct api_query *aq, bool trace, struct np_error *err)
+       const struct api_query *aq, bool trace, uint64_t tally[2],
+       struct np_error *err)
 {
     struct np_verdict v;
     struct np_arena a;
     json_t *out;
 
     if (!trace) {
-        out = json_pack("{s:b,s:I}", "allowed",
-                        np_eval_allowed(snap, &ctx->opts, &aq->q), "revision",
+        bool allowed = np_eval_allowed(snap, &ctx->opts, &aq->q);
+
+        tally[allowed ? 0 : 1]++;
+        out = json_pack("{s:b,s:I}", "allowed", allowed, "revision",
                         (json_int_t)snap->revision);
         if (out == NULL)
             np_error_set(err, NP_E_NOMEM, "out of memory writing the answer");
@@ -39,6 +43,7 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
         np_arena_free_all(&a);
         return NULL;
     }
+    tally[v.allowed ? 0 : 1]++;
     out = api_verdict_encode(snap, aq, &v);
     np_arena_free_all(&a);
     if (out == NULL)
@@ -54,6 +59,7 @@ api_reach_post(struct api_ctx *ctx, const struct api_request *req,
     struct np_snapshot *snap;
     struct api_query aq;
     struct np_error err;
+    uint64_t tally[2] = { 0, 0 };
     json_t *doc;
     json_t *out;
 
@@ -68,7 +74,8 @@ api_reach_post(struct api_ctx *ctx, const struct api_request *req,
         api_reply_error(resp, &err);
         goto out;
     }
-    out = answer(ctx, snap, &aq, true, &err);
+    out = answer(ctx, snap, &aq, true, tally, &err);
+    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
     if (out == NULL)
         api_reply_error(resp, &err);
     else
@@ -86,6 +93,7 @@ api_reach_get(struct api_ctx *ctx, const struct api_request *req,
     struct np_snapshot *snap;
     struct api_query aq;
     struct np_error err;
+    uint64_t tally[2] = { 0, 0 };
     json_t *out;
 
     (void)params;
@@ -96,7 +104,8 @@ api_reach_get(struct api_ctx *ctx, const struct api_request *req,
         api_reply_error(resp, &err);
         goto out;
     }
-    out = answer(ctx, snap, &aq, true, &err);
+    out = answer(ctx, snap, &aq, true, tally, &err);
+    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
     if (out == NULL)
         api_reply_error(resp, &err);
     else
@@ -155,6 +164,7 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
     const json_t *queries = NULL;
     struct np_error err;
     json_t *results = NULL;
+    uint64_t tally[2] = { 0, 0 };
     json_t *doc;
     json_t *out;
     bool trace;
@@ -187,7 +197,7 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
         if (api_query_decode(snap, json_array_get(queries, i), &aq, &qerr) != 0)
             one = api_error_encode(&qerr);
         else
-            one = answer(ctx, snap, &aq, trace, &qerr);
+            one = answer(ctx, snap, &aq, trace, tally, &qerr);
         if (one == NULL || json_array_append_new(results, one) != 0)
             goto nomem;
     }
@@ -197,6 +207,8 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
     results = NULL;
     if (out == NULL)
         goto nomem;
+    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
+    api_metrics_batch(ctx->metrics, json_array_size(queries));
     api_reply_json(resp, 200, out);
     goto out;
 nomem:

@@ -42,6 +42,10 @@ static const struct api_route routes[] = {
       .pattern = "/openapi.yaml",
       .handler = api_openapi,
       .query = no_args },
+    { .method = "GET",
+      .pattern = "/metrics",
+      .handler = api_metrics_get,
+      .query = no_args },
     { .method = "GET", .pattern = "/state", .handler = api_state_get },
     { .method = "PUT", .pattern = "/state", .handler = api_state_put },
     { .method = "POST", .pattern = "/state", .handler = api_state_post },
@@ -189,6 +193,7 @@ api_route_find(const char *method, const char *path, struct api_route_hit *hit)
     size_t i;
 
     memset(hit, 0, sizeof(*hit));
+    hit->route = -1;
     nseg = split(path, hit->buf, sizeof(hit->buf), seg);
     if (nseg < 0)
         return API_ROUTE_NO_PATH;
@@ -200,8 +205,11 @@ api_route_find(const char *method, const char *path, struct api_route_hit *hit)
 
         if (!match(r->pattern, seg, nseg, hit))
             continue;
+        if (!path_known)
+            hit->route = (int)i;
         path_known = true;
         if (method != NULL && strcmp(method, r->method) == 0) {
+            hit->route = (int)i;
             hit->handler = r->handler;
             hit->query = r->query;
             hit->allow[0] = '\0';
@@ -213,6 +221,18 @@ api_route_find(const char *method, const char *path, struct api_route_hit *hit)
     }
     hit->nparams = 0;
     return path_known ? API_ROUTE_NO_METHOD : API_ROUTE_NO_PATH;
+}
+
+size_t
+api_route_count(void)
+{
+    return sizeof(routes) / sizeof(routes[0]);
+}
+
+const char *
+api_route_pattern(size_t i)
+{
+    return i < api_route_count() ? routes[i].pattern : "unmatched";
 }
 
 const char *
