@@ -37,6 +37,8 @@ int
 api_ctx_init(struct api_ctx *ctx, const struct api_config *cfg,
              struct np_error *err)
 {
+    /* Before any jansson value exists: see jalloc.c. */
+    api_jalloc_install();
     memset(ctx, 0, sizeof(*ctx));
     if (cfg != NULL)
         ctx->cfg = *cfg;

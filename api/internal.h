@@ -49,6 +49,40 @@ void api_docs_fini(struct api_docs *docs);
 int api_locate(const char *body, size_t len, int doc, const char *path,
                int *line, int *column);
 
+/* --- jalloc.c: jansson values of an upload in an arena --- */
+
+struct api_jarena_block {
+    char *base;
+    size_t size;
+};
+
+struct api_jarena {
+    struct api_jarena_block *blocks; /* sorted by address */
+    size_t nblocks, capblocks;
+    char *cur; /* the block being filled */
+    size_t used;
+};
+
+/* Routes jansson's allocations through netpolq's functions (once per
+ * process, before any value is made; api_ctx_init() calls it). */
+void api_jalloc_install(void);
+
+/* An empty arena in the caller's storage. */
+void api_jarena_init(struct api_jarena *a);
+
+/* From enter to leave, jansson values made on this thread come from a and
+ * freeing them does nothing. Values made inside must be released inside
+ * (or abandoned) before api_jarena_fini(); copy out with the scope left. */
+void api_jarena_enter(struct api_jarena *a);
+void api_jarena_leave(void);
+
+/* Frees every block of a. */
+void api_jarena_fini(struct api_jarena *a);
+
+/* Frees memory jansson handed out (json_dumps() text), in or out of a
+ * scope. */
+void api_json_free(void *p);
+
 /* --- manifest.c: documents to builder calls --- */
 
 /* Decodes every object of docs (single objects and List kinds) into b.

@@ -49,6 +49,7 @@ api_load_files(struct api_ctx *ctx, const struct api_file *files, size_t nfiles,
     struct np_snapshot *base;
     struct np_snapshot *snap;
     struct api_docs docs;
+    struct api_jarena arena;
     const struct api_file *f;
     size_t i;
     int line, column;
@@ -60,6 +61,9 @@ api_load_files(struct api_ctx *ctx, const struct api_file *files, size_t nfiles,
     for (i = 0; i < nfiles; i++) {
         f = &files[i];
         memset(&docs, 0, sizeof(docs));
+        /* The documents live in an arena dropped after each file. */
+        api_jarena_init(&arena);
+        api_jarena_enter(&arena);
         if (f->len > 0 &&
             (api_docs_parse(f->data, f->len, file_format(f->name),
                             &ctx->cfg.limits, &docs, err) != 0 ||
@@ -74,9 +78,11 @@ api_load_files(struct api_ctx *ctx, const struct api_file *files, size_t nfiles,
             }
             name_file(err, f->name);
             api_docs_fini(&docs);
+            api_jarena_fini(&arena);
             goto out;
         }
         api_docs_fini(&docs);
+        api_jarena_fini(&arena);
     }
 
     np_state_writer_lock(&ctx->state);

@@ -1109,7 +1109,7 @@ add_object(struct decoder *d, const json_t *obj, const char *api_version,
     else
         rc = warn_builder(d, kind, &m, nwarnings);
 out:
-    free(source);
+    api_json_free(source);
     return rc;
 }
 

@@ -138,6 +138,50 @@ out:
     return snap;
 }
 
+/* Parses the body and decodes its objects into b. The documents live in an
+ * arena (jalloc.c) that is dropped whole at the end; only the warnings,
+ * copied out of it, survive in *warnings (owned by the caller). Returns 0, or
+ * -1 with err set. */
+static int
+decode_body(struct api_ctx *ctx, const struct api_request *req,
+            enum api_format fmt, struct np_builder *b, json_t **warnings,
+            struct np_error *err)
+{
+    struct api_jarena arena;
+    struct api_docs docs;
+    json_t *w = NULL;
+    int rc = -1;
+
+    memset(&docs, 0, sizeof(docs));
+    *warnings = NULL;
+    api_jarena_init(&arena);
+    api_jarena_enter(&arena);
+    if (req->body_len > 0 && api_docs_parse(req->body, req->body_len, fmt,
+                                            &ctx->cfg.limits, &docs, err) != 0)
+        goto out;
+    w = json_array();
+    if (w == NULL) {
+        np_error_set(err, NP_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (api_manifest_decode(b, &docs, &ctx->cfg.limits, w, err) != 0)
+        goto out;
+    /* The copy is made outside the arena, so it outlives it. */
+    api_jarena_leave();
+    *warnings = json_deep_copy(w);
+    api_jarena_enter(&arena);
+    if (*warnings == NULL)
+        np_error_set(err, NP_E_NOMEM, "out of memory");
+    else
+        rc = 0;
+out:
+    json_decref(w);
+    api_docs_fini(&docs);
+    api_jarena_leave();
+    api_jarena_fini(&arena);
+    return rc;
+}
+
 /* PUT (merge false) and POST (merge true) /state. An empty body is a valid
  * upload of no objects: PUT then empties the state and POST changes
  * nothing but the revision. kubectl has no such call, so nothing upstream
@@ -147,28 +191,22 @@ upload(struct api_ctx *ctx, const struct api_request *req, bool merge,
        struct api_response *resp)
 {
     struct np_error err;
-    struct api_docs docs;
     struct np_builder *b = NULL;
     struct np_snapshot *snap;
     json_t *warnings = NULL;
     enum api_format fmt;
 
     np_error_init(&err);
-    memset(&docs, 0, sizeof(docs));
     if (api_query_check_or_reply(req, no_query, resp) != 0)
         return;
     if (request_format(req, &fmt, &err) != 0)
         goto fail;
-    if (req->body_len > 0 && api_docs_parse(req->body, req->body_len, fmt,
-                                            &ctx->cfg.limits, &docs, &err) != 0)
-        goto fail;
-    warnings = json_array();
     b = np_builder_new();
-    if (warnings == NULL || b == NULL) {
+    if (b == NULL) {
         np_error_set(&err, NP_E_NOMEM, "out of memory");
         goto fail;
     }
-    if (api_manifest_decode(b, &docs, &ctx->cfg.limits, warnings, &err) != 0)
+    if (decode_body(ctx, req, fmt, b, &warnings, &err) != 0)
         goto fail;
     snap = commit(ctx, b, merge, warnings, &err);
     if (snap == NULL)
@@ -183,7 +221,6 @@ fail:
 out:
     json_decref(warnings);
     np_builder_free(b);
-    api_docs_fini(&docs);
 }
 
 void
