@@ -53,11 +53,11 @@ api_error_encode(const struct np_error *err)
     if (e == NULL || root == NULL)
         goto fail;
     rc = json_object_set_new(e, "code", json_string(np_errc_name(err->code)));
-    /* Messages quote what the caller sent, which may be invalid UTF-8;
-     * json_string() would refuse it, json_stringn_nocheck() keeps the bytes
-     * and jansson escapes them on output. */
-    rc |= json_object_set_new(e, "message",
-                              json_stringn_nocheck(msg, strlen(msg)));
+    /* Messages and paths quote what the caller sent, which may be invalid
+     * UTF-8 (or valid UTF-8 cut in the middle of a character by a bounded
+     * format); json_dumps() refuses such strings, which turned a 400 into a
+     * 500. api_json_text() writes each bad byte as U+FFFD. */
+    rc |= json_object_set_new(e, "message", api_json_text(msg));
     if (err->document >= 0)
         rc |= json_object_set_new(e, "document", json_integer(err->document));
     if (err->line > 0)
@@ -65,8 +65,7 @@ api_error_encode(const struct np_error *err)
     if (err->column > 0)
         rc |= json_object_set_new(e, "column", json_integer(err->column));
     if (err->path[0] != '\0')
-        rc |= json_object_set_new(
-            e, "path", json_stringn_nocheck(err->path, strlen(err->path)));
+        rc |= json_object_set_new(e, "path", api_json_text(err->path));
     if (rc != 0)
         goto fail;
     if (json_object_set_new(root, "error", e) != 0) {
