@@ -106,6 +106,7 @@ api_errc_status(enum np_errc code)
     case NP_E_UNKNOWN_POD:
     case NP_E_UNKNOWN_NAMESPACE:
     case NP_E_UNKNOWN_POLICY:
+    case NP_E_UNKNOWN_WORKLOAD:
     case NP_E_NOT_FOUND:
         return 404;
     case NP_E_METHOD_NOT_ALLOWED:

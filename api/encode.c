@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/net.h"
+#include "core/workload.h"
 
 /* Builders that remember a failure, so that a long object is checked once
  * at the end. json_object_set_new() and json_array_append_new() steal v even
@@ -123,6 +124,14 @@ pod_ref(const struct np_snapshot *snap, const struct np_pod *pod)
     return json_sprintf("%s/%s", ns_name(snap, pod->ns), pod->name);
 }
 
+/* "ns/Kind/name" of a workload's template pod. */
+static json_t *
+workload_ref(const struct np_snapshot *snap, const struct np_pod *wl)
+{
+    return json_sprintf("%s/%s/%s", ns_name(snap, wl->ns), wl->workload_kind,
+                        wl->name);
+}
+
 static json_t *
 policy_ref(const struct np_snapshot *snap, const struct np_policy *pol)
 {
@@ -155,6 +164,22 @@ pod_refs(const struct np_snapshot *snap, const uint32_t *ids, uint32_t n)
     for (i = 0; i < n; i++)
         push(a,
              ids[i] < snap->npods ? pod_ref(snap, &snap->pods[ids[i]]) : NULL,
+             &ok);
+    return finish(a, ok);
+}
+
+static json_t *
+workload_refs(const struct np_snapshot *snap, const uint32_t *ids, uint32_t n)
+{
+    json_t *a = json_array();
+    bool ok = true;
+    uint32_t i;
+
+    for (i = 0; i < n; i++)
+        push(a,
+             ids[i] < snap->nworkloads
+                 ? workload_ref(snap, &snap->workloads[ids[i]])
+                 : NULL,
              &ok);
     return finish(a, ok);
 }
@@ -215,6 +240,15 @@ api_endpoint_encode(const struct np_snapshot *snap,
     if (pod == NULL) {
         put(o, "ip", ip_text(&ep->ip), &ok);
         put(o, "external", json_true(), &ok);
+        return finish(o, ok);
+    }
+    /* A workload as the query named it; its template has no address. */
+    if (pod->workload_kind != NULL) {
+        put(o, "namespace", json_string(ns_name(snap, pod->ns)), &ok);
+        put(o, "workload", json_sprintf("%s/%s", pod->workload_kind, pod->name),
+            &ok);
+        if (pod->host_network)
+            put(o, "hostNetwork", json_true(), &ok);
         return finish(o, ok);
     }
     put(o, "namespace", json_string(ns_name(snap, pod->ns)), &ok);
@@ -355,7 +389,13 @@ side_encode(const struct np_snapshot *snap, const struct np_side *side,
     put(o, "allowed", json_boolean(side->allowed), &ok);
     put(o, "isolated", json_boolean(side->isolated), &ok);
     put(o, "decision", json_string(np_side_why_name(side->why)), &ok);
-    put(o, "pod", pod != NULL ? pod_ref(snap, pod) : json_null(), &ok);
+    /* A workload's side names the workload, and no pod. */
+    if (pod != NULL && pod->workload_kind != NULL) {
+        put(o, "pod", json_null(), &ok);
+        put(o, "workload", workload_ref(snap, pod), &ok);
+    } else {
+        put(o, "pod", pod != NULL ? pod_ref(snap, pod) : json_null(), &ok);
+    }
     /* CONTRACT.md: the policies that select the pod for this direction,
      * from the snapshot's index, so they are listed even where the verdict
      * needed no rule (a pod reaching itself). */
@@ -398,6 +438,11 @@ append_endpoint(char *buf, size_t size, const struct np_snapshot *snap,
 {
     char ip[NP_IP_STRLEN];
 
+    if (ep->pod != NULL && ep->pod->workload_kind != NULL) {
+        appendf(buf, size, "workload %s/%s/%s", ns_name(snap, ep->pod->ns),
+                ep->pod->workload_kind, ep->pod->name);
+        return;
+    }
     if (ep->pod != NULL) {
         appendf(buf, size, "%s/%s", ns_name(snap, ep->pod->ns), ep->pod->name);
         return;
@@ -554,10 +599,16 @@ api_isolation_encode(const struct np_snapshot *snap, const struct np_pod *pod)
     bool ok = true;
 
     np_pod_isolation(snap, pod, &iso);
-    put(o, "pod",
-        json_pack("{s:s,s:s}", "namespace", ns_name(snap, pod->ns), "name",
-                  pod->name),
-        &ok);
+    if (pod->workload_kind != NULL)
+        put(o, "workload",
+            json_pack("{s:s,s:s,s:s}", "namespace", ns_name(snap, pod->ns),
+                      "kind", pod->workload_kind, "name", pod->name),
+            &ok);
+    else
+        put(o, "pod",
+            json_pack("{s:s,s:s}", "namespace", ns_name(snap, pod->ns), "name",
+                      pod->name),
+            &ok);
     put(o, "revision", json_integer((json_int_t)snap->revision), &ok);
     put(o, "ingress", isolation_side(snap, pod, &iso, NP_DIR_INGRESS), &ok);
     put(o, "egress", isolation_side(snap, pod, &iso, NP_DIR_EGRESS), &ok);
@@ -579,6 +630,7 @@ api_namespace_encode(const struct np_snapshot *snap,
     put(o, "implicit", json_boolean(ns->implicit), &ok);
     put(o, "pods", json_integer(ns->npods), &ok);
     put(o, "networkPolicies", json_integer(ns->npolicies), &ok);
+    put(o, "workloads", json_integer(ns->nworkloads), &ok);
     return finish(o, ok);
 }
 
@@ -650,6 +702,13 @@ api_pod_encode(const struct np_snapshot *snap, const struct np_pod *pod)
         &ok);
     if (pod->model != NULL && pod->model->nowners > 0)
         put(o, "owners", owners(pod->model), &ok);
+    /* The uploaded workload its ownerReferences lead to (through a
+     * ReplicaSet to its Deployment, through a Job to its CronJob). */
+    if (pod->workload != NULL)
+        put(o, "workload",
+            json_pack("{s:s,s:s}", "kind", pod->workload->workload_kind, "name",
+                      pod->workload->name),
+            &ok);
     return finish(o, ok);
 }
 
@@ -699,9 +758,43 @@ api_policy_encode(const struct np_snapshot *snap, const struct np_policy *pol)
         if (pol->affects[d])
             push(types, json_string(np_dir_type_name((enum np_dir)d)), &ok);
     put(o, "selectedPods", pod_refs(snap, pol->selected, pol->nselected), &ok);
+    put(o, "selectedWorkloads",
+        workload_refs(snap, pol->selected_workloads, pol->nselected_workloads),
+        &ok);
     put(o, "policyTypes", types, &ok);
     put(o, "policyTypesDefaulted", json_boolean(pol->types_defaulted), &ok);
     put(o, "ingressRules", json_integer(pol->nrules[NP_DIR_INGRESS]), &ok);
     put(o, "egressRules", json_integer(pol->nrules[NP_DIR_EGRESS]), &ok);
+    return finish(o, ok);
+}
+
+json_t *
+api_workload_encode(const struct np_snapshot *snap, const struct np_pod *wl)
+{
+    const struct np_workload *info = np_workload_info(snap, wl);
+    json_t *o = json_object();
+    bool ok = info != NULL;
+
+    put(o, "namespace", json_string(ns_name(snap, wl->ns)), &ok);
+    put(o, "kind", json_string(wl->workload_kind), &ok);
+    put(o, "name", json_string(wl->name), &ok);
+    put(o, "labels", api_labels_encode(snap, &wl->labels), &ok);
+    put(o, "hostNetwork", json_boolean(wl->host_network), &ok);
+    put(o, "ports", container_ports(snap, wl), &ok);
+    put(o, "ingressPolicies",
+        policy_refs(snap, wl->policies[NP_DIR_INGRESS],
+                    wl->npolicies[NP_DIR_INGRESS]),
+        &ok);
+    put(o, "egressPolicies",
+        policy_refs(snap, wl->policies[NP_DIR_EGRESS],
+                    wl->npolicies[NP_DIR_EGRESS]),
+        &ok);
+    if (info != NULL && info->owner != NULL)
+        put(o, "owner",
+            json_pack("{s:s,s:s}", "kind", info->owner->workload_kind, "name",
+                      info->owner->name),
+            &ok);
+    put(o, "pods",
+        info != NULL ? pod_refs(snap, info->pods, info->npods) : NULL, &ok);
     return finish(o, ok);
 }

@@ -2,7 +2,9 @@
  * Reachability queries from what a client sends: a JSON object {"from",
  * "to", "port", "protocol"} or GET /reachability's query arguments, resolved
  * against one snapshot into a struct np_query. Endpoints are an existing pod
- * by namespace and name, or an address (a pod's IP means that pod). Ports are
+ * by namespace and name, a workload by namespace and "Kind/name" (its
+ * template pod, core/workload.h), or an address (a pod's IP means that
+ * pod). Ports are
  * numbers or container port names of the destination pod; protocols are
  * spelled as Kubernetes spells them. Evaluation and answers are elsewhere
  * (reach.c, encode.c).
@@ -15,10 +17,12 @@
 #include <jansson.h>
 
 #include "core/net.h"
+#include "core/workload.h"
 
 static const char *const query_fields[] = { "from", "to", "port", "protocol",
                                             NULL };
-static const char *const endpoint_fields[] = { "namespace", "pod", "ip", NULL };
+static const char *const endpoint_fields[] = { "namespace", "pod", "workload",
+                                               "ip", NULL };
 
 int
 api_fields_check(const json_t *obj, const char *const *allowed,
@@ -89,6 +93,45 @@ pod_endpoint(const struct np_snapshot *snap, const char *ns, const char *name,
     return np_error_path(err, "%s", path);
 }
 
+/* ref is "Kind/name", the kind spelled as in Kubernetes. A bad kind is the
+ * caller's mistake (400); a well-formed reference to nothing is 404. */
+static int
+workload_endpoint(const struct np_snapshot *snap, const char *ns,
+                  const char *ref, const char *path, struct np_endpoint *out,
+                  struct np_error *err)
+{
+    const char *slash = strchr(ref, '/');
+    char kind[64];
+
+    memset(out, 0, sizeof(*out));
+    if (slash == NULL || slash == ref || slash[1] == '\0' ||
+        strchr(slash + 1, '/') != NULL) {
+        np_error_set(err, NP_E_INVALID_VALUE,
+                     "%s: workload \"%.200s\" is not Kind/name, such as "
+                     "Deployment/frontend",
+                     path, ref);
+        return np_error_path(err, "%s", path);
+    }
+    snprintf(kind, sizeof(kind), "%.*s", (int)(slash - ref), ref);
+    if (!np_workload_kind_is_valid(kind)) {
+        np_error_set(err, NP_E_INVALID_VALUE,
+                     "%s: \"%.60s\" is not a workload kind: use %s (kinds "
+                     "are case-sensitive)",
+                     path, kind, np_workload_kinds_text());
+        return np_error_path(err, "%s", path);
+    }
+    out->pod = np_snapshot_find_workload(snap, ns, kind, slash + 1);
+    if (out->pod != NULL)
+        return 0;
+    np_error_set(err, NP_E_UNKNOWN_WORKLOAD,
+                 "%s: no workload %s/%.200s in namespace %.63s%s", path, kind,
+                 slash + 1, ns,
+                 np_snapshot_find_namespace(snap, ns) == NULL
+                     ? " (the namespace does not exist)"
+                     : "");
+    return np_error_path(err, "%s", path);
+}
+
 static int
 ip_endpoint(const struct np_snapshot *snap, const char *s, const char *path,
             struct np_endpoint *out, struct np_error *err)
@@ -106,8 +149,8 @@ static int
 endpoint_decode(const struct np_snapshot *snap, const json_t *v,
                 const char *path, struct np_endpoint *out, struct np_error *err)
 {
-    const char *ns, *pod, *ip;
-    char ippath[16];
+    const char *ns, *pod, *ip, *workload;
+    char ippath[16], wpath[24];
 
     if (v == NULL) {
         np_error_set(err, NP_E_MISSING_FIELD,
@@ -126,8 +169,26 @@ endpoint_decode(const struct np_snapshot *snap, const json_t *v,
     if (api_fields_check(v, endpoint_fields, path, err) != 0 ||
         string_member(v, "namespace", path, &ns, err) != 0 ||
         string_member(v, "pod", path, &pod, err) != 0 ||
+        string_member(v, "workload", path, &workload, err) != 0 ||
         string_member(v, "ip", path, &ip, err) != 0)
         return -1;
+    if (workload != NULL && (ip != NULL || pod != NULL)) {
+        np_error_set(err, NP_E_INVALID_VALUE,
+                     "%s gives a workload and %s; give one of them", path,
+                     ip != NULL ? "an ip" : "a pod");
+        return np_error_path(err, "%s", path);
+    }
+    if (workload != NULL) {
+        if (ns == NULL) {
+            np_error_set(err, NP_E_MISSING_FIELD,
+                         "%s.namespace is missing: a workload is named by "
+                         "namespace and Kind/name",
+                         path);
+            return np_error_path(err, "%s.namespace", path);
+        }
+        snprintf(wpath, sizeof(wpath), "%s.workload", path);
+        return workload_endpoint(snap, ns, workload, wpath, out, err);
+    }
     if (ip != NULL) {
         if (ns != NULL || pod != NULL) {
             np_error_set(err, NP_E_INVALID_VALUE,
@@ -155,7 +216,8 @@ endpoint_decode(const struct np_snapshot *snap, const json_t *v,
     return pod_endpoint(snap, ns, pod, path, out, err);
 }
 
-/* GET form: "NAMESPACE/POD" or an address. */
+/* GET form: "NAMESPACE/POD", "NAMESPACE/KIND/NAME" (a workload) or an
+ * address. */
 static int
 endpoint_parse(const struct np_snapshot *snap, const char *s, const char *path,
                struct np_endpoint *out, struct np_error *err)
@@ -173,6 +235,12 @@ endpoint_parse(const struct np_snapshot *snap, const char *s, const char *path,
         return np_error_path(err, "%s", path);
     }
     slash = strchr(s, '/');
+    if (slash != NULL && slash != s && (size_t)(slash - s) < sizeof(ns) &&
+        strchr(slash + 1, '/') != NULL) {
+        memcpy(ns, s, (size_t)(slash - s));
+        ns[slash - s] = '\0';
+        return workload_endpoint(snap, ns, slash + 1, path, out, err);
+    }
     if (slash != NULL) {
         if (slash == s || slash[1] == '\0' || strchr(slash + 1, '/') != NULL ||
             (size_t)(slash - s) >= sizeof(ns)) {

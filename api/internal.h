@@ -145,6 +145,7 @@ api_handler_fn api_state_delete;
 api_handler_fn api_namespace_delete;
 api_handler_fn api_pod_delete;
 api_handler_fn api_policy_delete;
+api_handler_fn api_workload_delete;
 
 /* --- statefile.c --- */
 
@@ -160,12 +161,22 @@ api_handler_fn api_pods_list;
 api_handler_fn api_pod_get;
 api_handler_fn api_policies_list;
 api_handler_fn api_policy_get;
+api_handler_fn api_workloads_list;
+api_handler_fn api_workload_get;
+/* The workload named by route parameters {ns}, {kind}, {name} (borrowed
+ * from snap), or NULL after answering 400 for a kind that is not a workload
+ * kind or 404 (unknown_workload). */
+const struct np_pod *api_workload_find_or_reply(const struct np_snapshot *snap,
+                                                const char *const *params,
+                                                size_t nparams,
+                                                struct api_response *resp);
 
 /* --- reach.c, isolation.c --- */
 api_handler_fn api_reach_post;
 api_handler_fn api_reach_get;
 api_handler_fn api_reach_batch;
 api_handler_fn api_isolation_get;
+api_handler_fn api_workload_isolation_get;
 
 /* --- batch.c --- */
 
@@ -273,6 +284,10 @@ json_t *api_pod_encode(const struct np_snapshot *snap,
  * "policyTypesDefaulted". */
 json_t *api_policy_encode(const struct np_snapshot *snap,
                           const struct np_policy *pol);
+/* A workload (its template pod): kind, template labels, ports,
+ * hostNetwork, the policies selecting it, its owner and its pods. */
+json_t *api_workload_encode(const struct np_snapshot *snap,
+                            const struct np_pod *wl);
 
 /* ===== end of the query handlers' helpers ===== */
 

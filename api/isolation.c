@@ -1,7 +1,8 @@
 /*
  * GET /pods/{namespace}/{name}/isolation: which policies isolate a pod in
- * each direction and why, as CONTRACT.md shapes it. The verdict is the
- * core's (np_pod_isolation); the JSON is encode.c's.
+ * each direction and why, as CONTRACT.md shapes it, and the same for a
+ * workload's template pod (GET /workloads/{namespace}/{kind}/{name}/isolation).
+ * The verdict is the core's (np_pod_isolation); the JSON is encode.c's.
  */
 #include "api/internal.h"
 
@@ -35,5 +36,27 @@ api_isolation_get(struct api_ctx *ctx, const struct api_request *req,
     else
         api_reply_json(resp, 200, out);
 out:
+    np_snapshot_release(snap);
+}
+
+void
+api_workload_isolation_get(struct api_ctx *ctx, const struct api_request *req,
+                           const char *const *params, size_t nparams,
+                           struct api_response *resp)
+{
+    struct np_snapshot *snap = np_state_acquire(&ctx->state);
+    const struct np_pod *wl;
+    json_t *out;
+
+    (void)req;
+    wl = api_workload_find_or_reply(snap, params, nparams, resp);
+    if (wl != NULL) {
+        out = api_isolation_encode(snap, wl);
+        if (out == NULL)
+            api_reply_errorf(resp, NP_E_NOMEM,
+                             "out of memory writing the answer");
+        else
+            api_reply_json(resp, 200, out);
+    }
     np_snapshot_release(snap);
 }

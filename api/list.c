@@ -1,7 +1,8 @@
 /*
- * Read-only listings of the current snapshot: namespaces, pods (filtered by
- * namespace and by a kubectl-syntax label selector) and network policies,
- * each list or object stamped with the revision it was read from. Objects
+ * Read-only listings of the current snapshot: namespaces, pods and workloads
+ * (filtered by namespace and by a kubectl-syntax label selector, on template
+ * labels for workloads) and network policies, each list or object stamped
+ * with the revision it was read from. Objects
  * are encoded by encode.c; uploads and deletions are state.c's.
  */
 #include "api/internal.h"
@@ -10,6 +11,7 @@
 
 #include "core/arena.h"
 #include "core/selector.h"
+#include "core/workload.h"
 
 /* Answers {"revision": N, key: items} or a 500 when items is NULL; steals
  * items. */
@@ -214,5 +216,93 @@ api_policy_get(struct api_ctx *ctx, const struct api_request *req,
                          nparams == 2 ? params[0] : "");
     else
         reply_object(resp, snap, api_policy_encode(snap, pol));
+    np_snapshot_release(snap);
+}
+
+void
+api_workloads_list(struct api_ctx *ctx, const struct api_request *req,
+                   const char *const *params, size_t nparams,
+                   struct api_response *resp)
+{
+    struct np_snapshot *snap = np_state_acquire(&ctx->state);
+    const char *sel_text = api_query_get(req, "labelSelector");
+    const char *ns_arg = api_query_get(req, "namespace");
+    const struct np_namespace *ns;
+    struct np_selector sel;
+    struct np_error err;
+    struct np_arena a;
+    json_t *items;
+    uint32_t first = 0, n = snap->nworkloads, i;
+
+    (void)params;
+    (void)nparams;
+    np_arena_init(&a);
+    np_error_init(&err);
+    if (sel_text != NULL &&
+        np_selector_parse(sel_text, snap->syms, &a, &sel, &err) != 0) {
+        np_error_path(&err, "labelSelector");
+        api_reply_error(resp, &err);
+        goto out;
+    }
+    /* An unknown namespace has no workloads, as in kubectl. */
+    if (ns_arg != NULL && ns_arg[0] != '\0') {
+        ns = np_snapshot_find_namespace(snap, ns_arg);
+        first = ns != NULL ? ns->first_workload : 0;
+        n = ns != NULL ? ns->nworkloads : 0;
+    }
+    items = json_array();
+    for (i = first; i < first + n && items != NULL; i++) {
+        const struct np_pod *wl = &snap->workloads[i];
+
+        /* The selector reads the template's labels, which the workload's
+         * pods carry, not the workload's own metadata.labels. */
+        if (sel_text != NULL && !np_selector_matches(&sel, &wl->labels))
+            continue;
+        items = append(items, api_workload_encode(snap, wl));
+    }
+    reply_list(resp, snap, "workloads", items);
+out:
+    np_arena_free_all(&a);
+    np_snapshot_release(snap);
+}
+
+const struct np_pod *
+api_workload_find_or_reply(const struct np_snapshot *snap,
+                           const char *const *params, size_t nparams,
+                           struct api_response *resp)
+{
+    const struct np_pod *wl;
+
+    if (nparams < 3) {
+        api_reply_errorf(resp, NP_E_INTERNAL, "route without a workload");
+        return NULL;
+    }
+    if (!np_workload_kind_is_valid(params[1])) {
+        api_reply_errorf(resp, NP_E_INVALID_VALUE,
+                         "\"%.60s\" is not a workload kind: use %s "
+                         "(kinds are case-sensitive)",
+                         params[1], np_workload_kinds_text());
+        return NULL;
+    }
+    wl = np_snapshot_find_workload(snap, params[0], params[1], params[2]);
+    if (wl == NULL)
+        api_reply_errorf(resp, NP_E_UNKNOWN_WORKLOAD,
+                         "no workload %s/%.200s in namespace %.63s", params[1],
+                         params[2], params[0]);
+    return wl;
+}
+
+void
+api_workload_get(struct api_ctx *ctx, const struct api_request *req,
+                 const char *const *params, size_t nparams,
+                 struct api_response *resp)
+{
+    struct np_snapshot *snap = np_state_acquire(&ctx->state);
+    const struct np_pod *wl;
+
+    (void)req;
+    wl = api_workload_find_or_reply(snap, params, nparams, resp);
+    if (wl != NULL)
+        reply_object(resp, snap, api_workload_encode(snap, wl));
     np_snapshot_release(snap);
 }

@@ -2,7 +2,9 @@
  * Manifests to builder calls: walks the documents of an upload (single
  * objects and List kinds, nested or not), type-checks every field netpolq
  * reads with its exact path, and hands Namespaces, Pods and NetworkPolicies to
- * np_builder as model objects. Other kinds are skipped with a warning.
+ * np_builder as model objects, and the seven workload kinds (Deployment, ...,
+ * core/workload.h) as their pod templates. Other kinds are skipped with a
+ * warning.
  *
  * This file checks structure and JSON types only; names, labels, CIDRs, ports
  * and the rest are validated by the builder (core), whose paths, relative to
@@ -37,6 +39,7 @@
 #include "core/builder.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "core/workload.h"
 
 #define API_GROUP_NETWORKING "networking.k8s.io/v1"
 
@@ -54,6 +57,7 @@ struct decoder {
 
 /* Metadata fields shared by every kind. */
 struct meta {
+    const char *kind; /* the object's kind, for messages */
     const char *name;
     const char *namespace_;
     size_t nlabels;
@@ -757,10 +761,11 @@ warn_port(struct decoder *d, const struct meta *m, size_t prefix_len)
         rel++;
     text = np_arena_printf(
         &d->arena,
-        "document %d%s%.*s%s: Pod %s/%s: %s has no containerPort; the port "
+        "document %d%s%.*s%s: %s %s/%s: %s has no containerPort; the port "
         "is ignored",
         d->doc, prefix_len == 0 ? "" : " (", (int)prefix_len, d->path,
-        prefix_len == 0 ? "" : ")", ns, m->name, rel);
+        prefix_len == 0 ? "" : ")", m->kind != NULL ? m->kind : "Pod", ns,
+        m->name, rel);
     if (text == NULL ||
         json_array_append_new(d->warnings, api_json_text(text)) != 0)
         return nomem(d);
@@ -875,6 +880,71 @@ decode_pod_spec(struct decoder *d, const json_t *obj, size_t prefix_len,
     if (decode_container_ports(d, spec, prefix_len, m, pod) == 0 &&
         opt_bool(d, spec, "hostNetwork", &pod->host_network) == 0)
         rc = 0;
+    path_restore(d, mark);
+    return rc;
+}
+
+/* Reads a workload's pod template at spec.template (a CronJob's at
+ * spec.jobTemplate.spec.template): its metadata.labels, the ports of its
+ * spec.containers (not initContainers, as for pods) and spec.hostNetwork,
+ * and a Job's spec.manualSelector. Every workload kind requires a template
+ * in Kubernetes, so a missing one is an error. */
+static int
+decode_workload(struct decoder *d, const json_t *obj, size_t prefix_len,
+                const struct meta *m, struct np_model_workload *w)
+{
+    const char *tpath = np_workload_template_path(w->kind);
+    const json_t *cur = obj;
+    struct np_model_pod ports;
+    json_t *meta;
+    json_t *spec;
+    json_t *next;
+    size_t mark = d->plen;
+    int rc = -1;
+
+    memset(&ports, 0, sizeof(ports));
+    /* Walk "spec.template" or "spec.jobTemplate.spec.template". */
+    while (*tpath != '\0') {
+        size_t len = strcspn(tpath, ".");
+        char key[32];
+
+        snprintf(key, sizeof(key), "%.*s", (int)len, tpath);
+        if (opt_object(d, cur, key, &next) != 0)
+            goto out;
+        path_key(d, key);
+        if (next == NULL) {
+            missing_error(d);
+            goto out;
+        }
+        /* spec.manualSelector is a field of the Job's own spec. */
+        if (cur == obj && strcmp(w->kind, "Job") == 0 &&
+            opt_bool(d, next, "manualSelector", &w->manual_selector) != 0)
+            goto out;
+        cur = next;
+        tpath += len + (tpath[len] == '.');
+    }
+    if (opt_object(d, cur, "metadata", &meta) != 0 ||
+        opt_object(d, cur, "spec", &spec) != 0)
+        goto out;
+    if (meta != NULL) {
+        size_t mmark = path_key(d, "metadata");
+
+        if (opt_string_map(d, meta, "labels", &w->nlabels, &w->labels) != 0)
+            goto out;
+        path_restore(d, mmark);
+    }
+    if (spec != NULL) {
+        size_t smark = path_key(d, "spec");
+
+        if (decode_container_ports(d, spec, prefix_len, m, &ports) != 0 ||
+            opt_bool(d, spec, "hostNetwork", &w->host_network) != 0)
+            goto out;
+        path_restore(d, smark);
+    }
+    w->nports = ports.nports;
+    w->ports = ports.ports;
+    rc = 0;
+out:
     path_restore(d, mark);
     return rc;
 }
@@ -1062,6 +1132,7 @@ add_object(struct decoder *d, const json_t *obj, const char *api_version,
     snprintf(prefix, sizeof(prefix), "%s%s", d->path, d->plen == 0 ? "" : ".");
     if (decode_meta(d, obj, &m) != 0)
         return -1;
+    m.kind = kind;
     source = object_source(obj, api_version, kind, inherited);
     if (source == NULL)
         return nomem(d);
@@ -1092,6 +1163,19 @@ add_object(struct decoder *d, const json_t *obj, const char *api_version,
         rc = np_builder_add_pod(d->b, &pod, d->err);
         if (rc != 0)
             remap_pod_path(d->err, &o);
+    } else if (np_workload_kind_is_valid(kind)) {
+        struct np_model_workload w = {
+            .namespace_ = m.namespace_,
+            .kind = kind,
+            .name = m.name,
+            .nowners = m.nowners,
+            .owners = m.owners,
+            .source = source,
+        };
+
+        if (decode_workload(d, obj, prefix_len, &m, &w) != 0)
+            goto out;
+        rc = np_builder_add_workload(d->b, &w, d->err);
     } else {
         struct np_model_policy pol = {
             .namespace_ = m.namespace_,
@@ -1229,6 +1313,13 @@ decode_value(struct decoder *d, const json_t *v, const char *list_api_version,
     }
     if (strcmp(kind, "NetworkPolicy") == 0) {
         if (strcmp(api_version, API_GROUP_NETWORKING) != 0)
+            return warn_skipped(d, v, kind, "apiVersion not evaluated");
+        return add_object(d, v, api_version, kind, inherited);
+    }
+    /* Workloads at the versions the API server serves; older ones
+     * (extensions/v1beta1, apps/v1beta2, batch/v1beta1) are gone from it. */
+    if (np_workload_kind_is_valid(kind)) {
+        if (strcmp(api_version, np_workload_api_version(kind)) != 0)
             return warn_skipped(d, v, kind, "apiVersion not evaluated");
         return add_object(d, v, api_version, kind, inherited);
     }

@@ -20,6 +20,7 @@
 #include "core/builder.h"
 #include "core/error.h"
 #include "core/snapshot.h"
+#include "core/workload.h"
 
 static const char *const no_query[] = { NULL };
 
@@ -80,6 +81,8 @@ reply_counts(struct api_response *resp, const struct np_snapshot *snap,
         json_object_set_new(body, "pods", json_integer(snap->npods)) != 0 ||
         json_object_set_new(body, "networkPolicies",
                             json_integer(snap->npolicies)) != 0 ||
+        json_object_set_new(body, "workloads",
+                            json_integer(snap->nworkloads)) != 0 ||
         json_object_set_new(body, "warnings", warnings) != 0) {
         json_decref(body);
         api_reply_errorf(resp, NP_E_NOMEM, "out of memory");
@@ -247,7 +250,9 @@ api_state_get(struct api_ctx *ctx, const struct api_request *req,
                                          snap->ndeclared_namespaces)) != 0 ||
         json_object_set_new(body, "pods", json_integer(snap->npods)) != 0 ||
         json_object_set_new(body, "networkPolicies",
-                            json_integer(snap->npolicies)) != 0) {
+                            json_integer(snap->npolicies)) != 0 ||
+        json_object_set_new(body, "workloads",
+                            json_integer(snap->nworkloads)) != 0) {
         json_decref(body);
         api_reply_errorf(resp, NP_E_NOMEM, "out of memory");
     } else {
@@ -274,6 +279,20 @@ api_state_post(struct api_ctx *ctx, const struct api_request *req,
     (void)params;
     (void)nparams;
     upload(ctx, req, true, resp);
+}
+
+/* Whether snap has the workload ref ("Kind/name") in namespace ns. */
+static bool
+workload_exists(const struct np_snapshot *snap, const char *ns, const char *ref)
+{
+    const char *slash = strchr(ref, '/');
+    char kind[64];
+
+    if (slash == NULL || (size_t)(slash - ref) >= sizeof(kind))
+        return false;
+    memcpy(kind, ref, (size_t)(slash - ref));
+    kind[slash - ref] = '\0';
+    return np_snapshot_find_workload(snap, ns, kind, slash + 1) != NULL;
 }
 
 /* Publishes the current state without one object (kind, ns, name), or an
@@ -313,6 +332,12 @@ remove_object(struct api_ctx *ctx, enum np_kind kind, const char *ns,
         if (np_snapshot_find_policy(base, ns, name) == NULL)
             np_error_set(&err, NP_E_UNKNOWN_POLICY,
                          "NetworkPolicy \"%s/%s\" does not exist", ns, name);
+        break;
+    case NP_KIND_WORKLOAD:
+        /* name is "Kind/name", as the builder keys workloads. */
+        if (!workload_exists(base, ns, name))
+            np_error_set(&err, NP_E_UNKNOWN_WORKLOAD,
+                         "workload \"%s/%s\" does not exist", ns, name);
         break;
     case NP_KIND__MAX:
         break;
@@ -397,4 +422,38 @@ api_policy_delete(struct api_ctx *ctx, const struct api_request *req,
         return;
     }
     remove_object(ctx, NP_KIND_POLICY, params[0], params[1], resp);
+}
+
+/* DELETE /namespaces/{ns}/workloads/{kind}/{name}: kinds are spelled as
+ * Kubernetes spells them, so "deployment" is a bad request, not a missing
+ * workload. */
+void
+api_workload_delete(struct api_ctx *ctx, const struct api_request *req,
+                    const char *const *params, size_t nparams,
+                    struct api_response *resp)
+{
+    char ref[600];
+    int n;
+
+    if (api_query_check_or_reply(req, no_query, resp) != 0)
+        return;
+    if (nparams < 3) {
+        api_reply_errorf(resp, NP_E_INTERNAL, "route without a workload");
+        return;
+    }
+    if (!np_workload_kind_is_valid(params[1])) {
+        api_reply_errorf(resp, NP_E_INVALID_VALUE,
+                         "\"%.60s\" is not a workload kind: use %s "
+                         "(kinds are case-sensitive)",
+                         params[1], np_workload_kinds_text());
+        return;
+    }
+    n = snprintf(ref, sizeof(ref), "%s/%s", params[1], params[2]);
+    if (n < 0 || (size_t)n >= sizeof(ref)) {
+        api_reply_errorf(resp, NP_E_UNKNOWN_WORKLOAD,
+                         "workload \"%.63s/%.30s/%.200s...\" does not exist",
+                         params[0], params[1], params[2]);
+        return;
+    }
+    remove_object(ctx, NP_KIND_WORKLOAD, params[0], ref, resp);
 }

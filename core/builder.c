@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/workload.h"
 
 struct entry {
     const void *model;
@@ -42,6 +43,7 @@ static const char *const kind_names[NP_KIND__MAX] = {
     [NP_KIND_NAMESPACE] = "Namespace",
     [NP_KIND_POD] = "Pod",
     [NP_KIND_POLICY] = "NetworkPolicy",
+    [NP_KIND_WORKLOAD] = "workload", /* named "Kind/name" in the table */
 };
 
 /* --- object table --- */
@@ -402,6 +404,41 @@ copy_pod(struct np_builder *b, const struct np_model_pod *src, const char *ns,
     return p;
 }
 
+static const struct np_model_workload *
+copy_workload(struct np_builder *b, const struct np_model_workload *src,
+              const char *ns, bool *fail)
+{
+    struct np_model_workload *w = np_arena_alloc(&b->arena, sizeof(*w));
+    struct np_model_container_port *ports;
+    struct np_model_owner *owners;
+    size_t i;
+
+    if (w == NULL) {
+        *fail = true;
+        return NULL;
+    }
+    *w = *src;
+    w->namespace_ = dup(b, ns, fail);
+    w->kind = dup(b, src->kind, fail);
+    w->name = dup(b, src->name, fail);
+    w->labels = copy_labels(b, src->labels, src->nlabels, fail);
+    ports = dup_array(b, src->ports, src->nports, sizeof(*ports), fail);
+    for (i = 0; ports != NULL && i < src->nports; i++) {
+        ports[i].name = dup(b, src->ports[i].name, fail);
+        ports[i].protocol = dup(b, src->ports[i].protocol, fail);
+        ports[i].path = NULL;
+    }
+    w->ports = ports;
+    owners = dup_array(b, src->owners, src->nowners, sizeof(*owners), fail);
+    for (i = 0; owners != NULL && i < src->nowners; i++) {
+        owners[i].kind = dup(b, src->owners[i].kind, fail);
+        owners[i].name = dup(b, src->owners[i].name, fail);
+    }
+    w->owners = owners;
+    w->source = dup(b, src->source, fail);
+    return w;
+}
+
 static const struct np_model_policy *
 copy_policy(struct np_builder *b, const struct np_model_policy *src,
             const char *ns, bool *fail)
@@ -542,25 +579,26 @@ np_builder_add_namespace(struct np_builder *b,
     return add_entry(b, NP_KIND_NAMESPACE, copy, "", copy->name, err);
 }
 
+/* Container ports of a pod, or of a workload's template (kind and spec, the
+ * path of the pod spec, say which); a port's own path wins over spec. */
 static int
-validate_pod(struct np_builder *b, const struct np_model_pod *pod,
-             const char *ns, struct np_error *err)
+validate_container_ports(struct np_builder *b, const char *kind, const char *ns,
+                         const char *name, const char *spec,
+                         const struct np_model_container_port *ports,
+                         size_t nports, struct np_error *err)
 {
-    struct np_ip ip;
     size_t i, j;
 
-    if (validate_meta("Pod", ns, pod->name, false, err) != 0 ||
-        validate_labels(pod->labels, pod->nlabels, err) != 0)
-        return -1;
-    for (i = 0; i < pod->nports; i++) {
-        const struct np_model_container_port *cp = &pod->ports[i];
+    for (i = 0; i < nports; i++) {
+        const struct np_model_container_port *cp = &ports[i];
         enum np_proto proto;
         char path[96];
 
         if (cp->path != NULL)
             snprintf(path, sizeof(path), "%s", cp->path);
         else
-            snprintf(path, sizeof(path), "spec.containers[*].ports[%zu]", i);
+            snprintf(path, sizeof(path), "%s.containers[*].ports[%zu]", spec,
+                     i);
         if (cp->port < 1 || cp->port > 65535) {
             np_error_set(err, NP_E_INVALID_PORT,
                          "containerPort %lld is out of range: use 1 to 65535",
@@ -579,16 +617,30 @@ validate_pod(struct np_builder *b, const struct np_model_pod *pod,
             return np_error_path(err, "%s.name", path);
         }
         for (j = 0; cp->name != NULL && j < i; j++) {
-            if (pod->ports[j].name != NULL &&
-                strcmp(pod->ports[j].name, cp->name) == 0) {
+            if (ports[j].name != NULL && strcmp(ports[j].name, cp->name) == 0) {
                 warn(b,
-                     "Pod %s/%s: port name \"%s\" is used more than once; "
+                     "%s %s/%s: port name \"%s\" is used more than once; "
                      "named ports resolve to the first",
-                     ns, pod->name, cp->name);
+                     kind, ns, name, cp->name);
                 break;
             }
         }
     }
+    return 0;
+}
+
+static int
+validate_pod(struct np_builder *b, const struct np_model_pod *pod,
+             const char *ns, struct np_error *err)
+{
+    struct np_ip ip;
+    size_t i;
+
+    if (validate_meta("Pod", ns, pod->name, false, err) != 0 ||
+        validate_labels(pod->labels, pod->nlabels, err) != 0 ||
+        validate_container_ports(b, "Pod", ns, pod->name, "spec", pod->ports,
+                                 pod->nports, err) != 0)
+        return -1;
     for (i = 0; i < pod->nips; i++) {
         if (np_ip_parse(pod->ips[i], &ip, err) != 0)
             return np_error_path(err, "status.podIPs[%zu].ip", i);
@@ -614,6 +666,42 @@ np_builder_add_pod(struct np_builder *b, const struct np_model_pod *pod,
     if (fail)
         return NOMEM(err);
     return add_entry(b, NP_KIND_POD, copy, copy->namespace_, copy->name, err);
+}
+
+int
+np_builder_add_workload(struct np_builder *b, const struct np_model_workload *w,
+                        struct np_error *err)
+{
+    const char *ns = ns_or_default(w->namespace_);
+    const struct np_model_workload *copy;
+    const char *tmpl, *key;
+    char spec[64];
+    bool fail = false;
+
+    if (np__workload_validate(w, err) != 0 ||
+        validate_meta(w->kind, ns, w->name, false, err) != 0)
+        return -1;
+    tmpl = np_workload_template_path(w->kind);
+    if (validate_labels(w->labels, w->nlabels, err) != 0) {
+        snprintf(spec, sizeof(spec), "%s.", tmpl);
+        np_error_prefix_path(err, spec);
+        return -1;
+    }
+    snprintf(spec, sizeof(spec), "%s.spec", tmpl);
+    if (validate_container_ports(b, w->kind, ns, w->name, spec, w->ports,
+                                 w->nports, err) != 0)
+        return -1;
+    /* The table names a workload by namespace and "Kind/name": kinds are
+     * part of the identity, as in Kubernetes. */
+    key = np_arena_printf(&b->arena, "%s/%s", w->kind, w->name);
+    if (key == NULL)
+        return NOMEM(err);
+    if (check_duplicate(b, NP_KIND_WORKLOAD, ns, key, err) != 0)
+        return -1;
+    copy = copy_workload(b, w, ns, &fail);
+    if (fail)
+        return NOMEM(err);
+    return add_entry(b, NP_KIND_WORKLOAD, copy, copy->namespace_, key, err);
 }
 
 static int
@@ -843,6 +931,22 @@ np_builder_keep_from(struct np_builder *b, const struct np_snapshot *base,
             add_entry(b, NP_KIND_POLICY, c, c->namespace_, c->name, err) != 0)
             return NOMEM(err);
     }
+    for (i = 0; i < base->nworkloads; i++) {
+        const struct np_pod *w = &base->workloads[i];
+        const char *ns = base->namespaces[w->ns].name;
+        const char *key =
+            np_arena_printf(&b->arena, "%s/%s", w->workload_kind, w->name);
+        const struct np_model_workload *c;
+
+        if (key == NULL)
+            return NOMEM(err);
+        if (table_find(&b->tab[NP_KIND_WORKLOAD], ns, key) != NULL)
+            continue;
+        c = copy_workload(b, base->workload_info[i].model, ns, &fail);
+        if (fail ||
+            add_entry(b, NP_KIND_WORKLOAD, c, c->namespace_, key, err) != 0)
+            return NOMEM(err);
+    }
     return 0;
 }
 
@@ -983,7 +1087,8 @@ sorted_entries(struct np_builder *b, enum np_kind kind, size_t *n)
 
 static int
 build_namespaces(struct build *bd, struct entry **pods, size_t npods,
-                 struct entry **pols, size_t npols)
+                 struct entry **pols, size_t npols, struct entry **wls,
+                 size_t nwls)
 {
     struct np_builder *b = bd->b;
     struct table *nt = &b->tab[NP_KIND_NAMESPACE];
@@ -991,7 +1096,7 @@ build_namespaces(struct build *bd, struct entry **pods, size_t npods,
     const char **names;
     size_t n = 0, i, m = 0;
 
-    names = malloc((nt->n + npods + npols + 1) * sizeof(*names));
+    names = malloc((nt->n + npods + npols + nwls + 1) * sizeof(*names));
     if (names == NULL)
         return NOMEM(bd->err);
     for (i = 0; i < nt->n; i++) {
@@ -1002,6 +1107,8 @@ build_namespaces(struct build *bd, struct entry **pods, size_t npods,
         names[n++] = pods[i]->ns;
     for (i = 0; i < npols; i++)
         names[n++] = pols[i]->ns;
+    for (i = 0; i < nwls; i++)
+        names[n++] = wls[i]->ns;
     qsort(names, n, sizeof(*names), cmp_str_ptr);
     for (i = 0; i < n; i++) {
         if (m == 0 || strcmp(names[m - 1], names[i]) != 0)
@@ -1482,8 +1589,9 @@ out:
 struct np_snapshot *
 np_builder_build(struct np_builder *b, uint64_t revision, struct np_error *err)
 {
-    struct entry **pods = NULL, **pols = NULL;
-    size_t npods = 0, npols = 0;
+    struct entry **pods = NULL, **pols = NULL, **wls = NULL;
+    const struct np_model_workload **wmodels = NULL;
+    size_t npods = 0, npols = 0, nwls = 0, j;
     struct np_snapshot *snap;
     struct build bd;
 
@@ -1502,17 +1610,26 @@ np_builder_build(struct np_builder *b, uint64_t revision, struct np_error *err)
     bd.err = err;
     pods = sorted_entries(b, NP_KIND_POD, &npods);
     pols = sorted_entries(b, NP_KIND_POLICY, &npols);
-    if (pods == NULL || pols == NULL) {
+    wls = sorted_entries(b, NP_KIND_WORKLOAD, &nwls);
+    wmodels = wls != NULL ? malloc((nwls + 1) * sizeof(*wmodels)) : NULL;
+    if (pods == NULL || pols == NULL || wmodels == NULL) {
         NOMEM(err);
         goto fail;
     }
-    if (build_namespaces(&bd, pods, npods, pols, npols) != 0 ||
+    for (j = 0; j < nwls; j++)
+        wmodels[j] = wls[j]->model;
+    /* Workloads compile last: they need the namespaces, the policies and
+     * the pods they own (core/workload.c). */
+    if (build_namespaces(&bd, pods, npods, pols, npols, wls, nwls) != 0 ||
         build_pods(&bd, pods, npods) != 0 ||
         (np_snapshot_index_pods(snap) != 0 && NOMEM(err) != 0) ||
-        build_policies(&bd, pols, npols) != 0 || build_selection(&bd) != 0)
+        build_policies(&bd, pols, npols) != 0 || build_selection(&bd) != 0 ||
+        np__workloads_build(snap, bd.a, wmodels, nwls, err) != 0)
         goto fail;
     free(pods);
     free(pols);
+    free(wls);
+    free(wmodels);
     /* Warnings live in the arena the snapshot took: copy them out. */
     {
         size_t i;
@@ -1531,6 +1648,8 @@ np_builder_build(struct np_builder *b, uint64_t revision, struct np_error *err)
 fail:
     free(pods);
     free(pols);
+    free(wls);
+    free(wmodels);
     /* The models are gone with the arena: empty the builder so that it can
      * only be freed. */
     for (int k = 0; k < NP_KIND__MAX; k++)

@@ -19,7 +19,15 @@
 #include "core/model.h"
 #include "core/snapshot.h"
 
-enum np_kind { NP_KIND_NAMESPACE, NP_KIND_POD, NP_KIND_POLICY, NP_KIND__MAX };
+/* NP_KIND_WORKLOAD covers the seven workload kinds (core/workload.h); the
+ * builder names a workload by its namespace and "Kind/name". */
+enum np_kind {
+    NP_KIND_NAMESPACE,
+    NP_KIND_POD,
+    NP_KIND_POLICY,
+    NP_KIND_WORKLOAD,
+    NP_KIND__MAX
+};
 
 struct np_builder;
 
@@ -39,14 +47,21 @@ int np_builder_add_pod(struct np_builder *b, const struct np_model_pod *pod,
 int np_builder_add_policy(struct np_builder *b,
                           const struct np_model_policy *pol,
                           struct np_error *err);
+/* A workload's kind, name, template labels and ports are validated like a
+ * pod's; label paths start at the template ("spec.template.metadata.labels",
+ * "spec.jobTemplate.spec.template.metadata.labels" for a CronJob). */
+int np_builder_add_workload(struct np_builder *b,
+                            const struct np_model_workload *w,
+                            struct np_error *err);
 
 /* Copies every object of base that the builder has no object of the same
  * kind, namespace and name for (POST /state semantics). Returns 0 or -1. */
 int np_builder_keep_from(struct np_builder *b, const struct np_snapshot *base,
                          struct np_error *err);
 
-/* Removes an object added so far. Removing a namespace removes its pods and
- * policies too. Returns true when something was removed. */
+/* Removes an object added so far; a workload's name is "Kind/name". Removing
+ * a namespace removes its pods, policies and workloads too. Returns true when
+ * something was removed. */
 bool np_builder_remove(struct np_builder *b, enum np_kind kind, const char *ns,
                        const char *name);
 

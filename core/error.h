@@ -36,6 +36,7 @@
     X(UNKNOWN_POD, "unknown_pod")                                              \
     X(UNKNOWN_NAMESPACE, "unknown_namespace")                                  \
     X(UNKNOWN_POLICY, "unknown_policy")                                        \
+    X(UNKNOWN_WORKLOAD, "unknown_workload")                                    \
     X(UNKNOWN_PORT_NAME, "unknown_port_name")                                  \
     X(INVALID_QUERY, "invalid_query")                                          \
     X(UNKNOWN_FIELD, "unknown_field")                                          \

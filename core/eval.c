@@ -44,6 +44,10 @@ np_pod_resolve_port(const struct np_snapshot *snap, const struct np_pod *pod,
                     uint16_t *port, struct np_error *err)
 {
     np_sym s = np_intern_find(snap->syms, name);
+    /* A workload's template pod is named as the workload. */
+    const char *what = pod->workload_kind != NULL ? "workload" : "pod";
+    const char *kind = pod->workload_kind != NULL ? pod->workload_kind : "";
+    const char *sep = pod->workload_kind != NULL ? "/" : "";
     uint32_t i;
 
     for (i = 0; s != NP_SYM_NONE && i < pod->nports; i++) {
@@ -52,18 +56,19 @@ np_pod_resolve_port(const struct np_snapshot *snap, const struct np_pod *pod,
         if (cp->name != s)
             continue;
         if (proto_given && cp->proto != *proto)
-            return np_error_set(err, NP_E_UNKNOWN_PORT_NAME,
-                                "port \"%.40s\" of pod %s/%s is %s, not %s",
-                                name, snap->namespaces[pod->ns].name, pod->name,
-                                np_proto_name((enum np_proto)cp->proto),
-                                np_proto_name(*proto));
+            return np_error_set(
+                err, NP_E_UNKNOWN_PORT_NAME,
+                "port \"%.40s\" of %s %s/%s%s%s is %s, not %s", name, what,
+                snap->namespaces[pod->ns].name, kind, sep, pod->name,
+                np_proto_name((enum np_proto)cp->proto), np_proto_name(*proto));
         *proto = (enum np_proto)cp->proto;
         *port = cp->port;
         return 0;
     }
     return np_error_set(err, NP_E_UNKNOWN_PORT_NAME,
-                        "pod %s/%s has no container port named \"%.40s\"",
-                        snap->namespaces[pod->ns].name, pod->name, name);
+                        "%s %s/%s%s%s has no container port named \"%.40s\"",
+                        what, snap->namespaces[pod->ns].name, kind, sep,
+                        pod->name, name);
 }
 
 /* --- predicates shared by both paths --- */
@@ -294,10 +299,13 @@ rule_matches(const struct np_snapshot *snap, const struct np_eval_opts *opts,
     return false;
 }
 
+/* A workload's template stands for every pod of the workload, so from a
+ * workload to itself is from one of its pods to another, not self traffic. */
 static bool
 is_self(const struct np_query *q)
 {
-    return q->from.pod != NULL && q->from.pod == q->to.pod;
+    return q->from.pod != NULL && q->from.pod == q->to.pod &&
+           q->from.pod->workload_kind == NULL;
 }
 
 /* The pod whose policies decide side dir, or NULL when no policy can apply
@@ -389,17 +397,32 @@ tprintf(struct tracer *t, const char *fmt, ...)
     return s;
 }
 
-/* "pod ns/name", "10.0.0.1 (outside the cluster)". */
+/* "ns/name", "10.0.0.1", or "workload ns/Kind/name (as a pod of its
+ * template)" for a workload's template pod. */
 static const char *
 endpoint_text(struct tracer *t, const struct np_endpoint *e)
 {
     char ip[NP_IP_STRLEN];
 
+    if (e->pod != NULL && e->pod->workload_kind != NULL)
+        return tprintf(t, "workload %s/%s/%s (as a pod of its template)",
+                       t->snap->namespaces[e->pod->ns].name,
+                       e->pod->workload_kind, e->pod->name);
     if (e->pod != NULL)
         return tprintf(t, "%s/%s", t->snap->namespaces[e->pod->ns].name,
                        e->pod->name);
     np_ip_format(&e->ip, ip, sizeof(ip));
     return tprintf(t, "%s", ip);
+}
+
+/* endpoint_text() where a sentence names a pod: "pod ns/name", or the
+ * workload as endpoint_text() names it. */
+static const char *
+pod_text(struct tracer *t, const struct np_endpoint *e)
+{
+    if (e->pod != NULL && e->pod->workload_kind == NULL)
+        return tprintf(t, "pod %s", endpoint_text(t, e));
+    return endpoint_text(t, e);
 }
 
 static const char *
@@ -409,6 +432,7 @@ peer_reason(struct tracer *t, const struct np_policy *pol,
 {
     const struct np_snapshot *snap = t->snap;
     const char *who = endpoint_text(t, ep);
+    const char *pod = pod_text(t, ep);
     char ip[NP_IP_STRLEN], cidr[NP_CIDR_STRLEN], ex[NP_CIDR_STRLEN];
 
     np_ip_format(&pe->ip, ip, sizeof(ip));
@@ -435,7 +459,7 @@ peer_reason(struct tracer *t, const struct np_policy *pol,
     }
     switch (pe->why) {
     case PEER_MATCHED:
-        return tprintf(t, "pod %s matches %s", who, p->text);
+        return tprintf(t, "%s matches %s", pod, p->text);
     case PEER_NOT_A_POD:
         return tprintf(t,
                        "%s is outside the cluster and this peer selects only "
@@ -443,15 +467,15 @@ peer_reason(struct tracer *t, const struct np_policy *pol,
                        who);
     case PEER_HOST_NETWORK:
         return tprintf(t,
-                       "pod %s uses the host network; pod and namespace "
+                       "%s uses the host network; pod and namespace "
                        "selectors never match it (only ipBlock can)",
-                       who);
+                       pod);
     case PEER_OTHER_NAMESPACE:
         return tprintf(t,
-                       "pod %s is in namespace %s, but a peer without "
+                       "%s is in namespace %s, but a peer without "
                        "namespaceSelector selects only pods in the policy's "
                        "namespace %s",
-                       who, snap->namespaces[ep->pod->ns].name,
+                       pod, snap->namespaces[ep->pod->ns].name,
                        snap->namespaces[pol->ns].name);
     case PEER_NS_SELECTOR:
         return tprintf(t,
@@ -460,10 +484,10 @@ peer_reason(struct tracer *t, const struct np_policy *pol,
                        snap->namespaces[ep->pod->ns].name, p->ns_sel->text,
                        p->ns_sel->reqs[pe->req].text);
     case PEER_POD_SELECTOR:
-        return tprintf(t, "pod %s does not match podSelector %s (fails %s)",
-                       who, p->pod_sel->text, p->pod_sel->reqs[pe->req].text);
+        return tprintf(t, "%s does not match podSelector %s (fails %s)", pod,
+                       p->pod_sel->text, p->pod_sel->reqs[pe->req].text);
     default:
-        return tprintf(t, "pod %s does not match %s", who, p->text);
+        return tprintf(t, "%s does not match %s", pod, p->text);
     }
 }
 
@@ -494,9 +518,10 @@ port_reason(struct tracer *t, const struct np_pport *pp, enum port_why why,
                        np_snapshot_str(t->snap, pp->name), dst);
     case PORT_NAME_MISSING:
         return tprintf(t,
-                       "destination pod %s has no %s container port "
+                       "destination %s has no %s container port "
                        "named %s",
-                       dst, np_proto_name((enum np_proto)pp->proto),
+                       pod_text(t, &q->to),
+                       np_proto_name((enum np_proto)pp->proto),
                        np_snapshot_str(t->snap, pp->name));
     case PORT_NAME_OTHER:
         return tprintf(t, "port %s on %s is %u/%s, not %u",
@@ -605,7 +630,7 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     const struct np_endpoint *self = dir == NP_DIR_EGRESS ? &q->from : &q->to;
     const struct np_endpoint *peer = dir == NP_DIR_EGRESS ? &q->to : &q->from;
     const struct np_pod *pod = side_subject(q, dir);
-    const char *who = endpoint_text(t, self);
+    const char *who = pod_text(t, self);
     const char *dname = np_dir_name(dir);
     struct np_policy_result *prs;
     struct np_rule_ref *refs;
@@ -625,7 +650,7 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     if (pod == NULL) {
         side->why = NP_WHY_HOST_NETWORK;
         side->reason = tprintf(t,
-                               "pod %s uses the host network; NetworkPolicies "
+                               "%s uses the host network; NetworkPolicies "
                                "do not select it, so its %s is not restricted",
                                who, dname);
         return;
@@ -641,7 +666,7 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     if (!side->isolated) {
         side->why = NP_WHY_NOT_ISOLATED;
         side->reason = tprintf(t,
-                               "pod %s is not isolated for %s: no "
+                               "%s is not isolated for %s: no "
                                "NetworkPolicy selecting it has policyType %s, "
                                "so all %s is allowed",
                                who, dname, np_dir_type_name(dir), dname);
@@ -704,21 +729,21 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
         const struct np_rule_ref *r0 = &refs[0];
 
         side->why = NP_WHY_ALLOWED_BY_RULE;
-        side->reason = tprintf(
-            t,
-            "pod %s is isolated for %s by %u %s; %s/%s spec.%s[%u] allows "
-            "%s%s",
-            who, dname, side->npolicies,
-            side->npolicies == 1 ? "policy" : "policies",
-            snap->namespaces[prs[r0->policy].policy->ns].name,
-            prs[r0->policy].policy->name, dname, r0->rule,
-            dir == NP_DIR_EGRESS ? "traffic to " : "traffic from ",
-            endpoint_text(t, peer));
+        side->reason =
+            tprintf(t,
+                    "%s is isolated for %s by %u %s; %s/%s spec.%s[%u] allows "
+                    "%s%s",
+                    who, dname, side->npolicies,
+                    side->npolicies == 1 ? "policy" : "policies",
+                    snap->namespaces[prs[r0->policy].policy->ns].name,
+                    prs[r0->policy].policy->name, dname, r0->rule,
+                    dir == NP_DIR_EGRESS ? "traffic to " : "traffic from ",
+                    endpoint_text(t, peer));
     } else {
         side->why = NP_WHY_NO_RULE_MATCHES;
         side->reason = tprintf(
             t,
-            "pod %s is isolated for %s by %u %s and no %s rule allows "
+            "%s is isolated for %s by %u %s and no %s rule allows "
             "%u/%s %s %s",
             who, dname, side->npolicies,
             side->npolicies == 1 ? "policy" : "policies", dname, q->port,

@@ -21,6 +21,25 @@ struct np__u32vec {
 int np__u32vec_push(struct np__u32vec *vec, uint32_t x);
 void np__u32vec_fini(struct np__u32vec *vec);
 
+/* workload.c, for the builder. */
+struct np_model_workload;
+struct np_error;
+struct np_arena;
+
+/* Checks what workloads do not share with pods (the kind, name lengths);
+ * paths are relative to the object. Returns 0, or -1 with err set. */
+int np__workload_validate(const struct np_model_workload *w,
+                          struct np_error *err);
+
+/* Compiles the n workload models (namespace_ set, namespaces built) into
+ * snap->workloads with their policies, and links pods and workloads to their
+ * owners; runs after pods, policies and their selection. Allocates in a (the
+ * snapshot's arena). Returns 0, or -1 with err set. */
+struct np_snapshot;
+int np__workloads_build(struct np_snapshot *snap, struct np_arena *a,
+                        const struct np_model_workload *const *models, size_t n,
+                        struct np_error *err);
+
 /* Predicates of eval.c shared with matrix.c, so that both paths give the
  * same verdicts. */
 struct np_snapshot;

@@ -1,8 +1,8 @@
 /*
- * Plain input objects: Namespaces, Pods and NetworkPolicies as they were
- * uploaded, with every string as written. The api layer decodes manifests into
- * these; np_builder (builder.c) validates them like the API server would and
- * compiles them into a snapshot.
+ * Plain input objects: Namespaces, Pods, workloads and NetworkPolicies as
+ * they were uploaded, with every string as written. The api layer decodes
+ * manifests into these; np_builder (builder.c) validates them like the API
+ * server would and compiles them into a snapshot.
  *
  * Ownership: the caller owns model objects and everything they point to;
  * np_builder_add_*() copies what it keeps, so a model object may be freed as
@@ -72,6 +72,27 @@ struct np_model_pod {
     const char *const *ips;
     const char *phase; /* status.phase, or NULL */
     size_t nowners;
+    const struct np_model_owner *owners;
+    const char *source;
+};
+
+/* A workload as a pod template: Deployment, ReplicaSet, StatefulSet,
+ * DaemonSet, Job, CronJob (apps/v1, batch/v1) or ReplicationController (v1).
+ * Only what a pod of its template would carry is kept: the template's labels
+ * (spec.template.metadata.labels; spec.jobTemplate.spec.template for a
+ * CronJob), the ports of its containers (not initContainers) and hostNetwork.
+ * See core/workload.h. */
+struct np_model_workload {
+    const char *namespace_; /* NULL means "default" */
+    const char *kind;       /* "Deployment", ...; case-sensitive */
+    const char *name;
+    size_t nlabels; /* the template's labels */
+    const struct np_model_label *labels;
+    size_t nports; /* the template's spec.containers[].ports[], flattened */
+    const struct np_model_container_port *ports;
+    bool host_network;    /* the template's spec.hostNetwork */
+    bool manual_selector; /* a Job's spec.manualSelector */
+    size_t nowners;       /* metadata.ownerReferences */
     const struct np_model_owner *owners;
     const char *source;
 };

@@ -193,6 +193,34 @@ np_snapshot_find_policy(const struct np_snapshot *snap, const char *ns,
 }
 
 const struct np_pod *
+np_snapshot_find_workload(const struct np_snapshot *snap, const char *ns,
+                          const char *kind, const char *name)
+{
+    const struct np_namespace *n = np_snapshot_find_namespace(snap, ns);
+    uint32_t lo, hi;
+
+    if (n == NULL)
+        return NULL;
+    lo = n->first_workload;
+    hi = n->first_workload + n->nworkloads;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const struct np_pod *w = &snap->workloads[mid];
+        int c = strcmp(w->workload_kind, kind);
+
+        if (c == 0)
+            c = strcmp(w->name, name);
+        if (c == 0)
+            return w;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const struct np_pod *
 np_snapshot_find_pod_by_ip(const struct np_snapshot *snap,
                            const struct np_ip *ip)
 {
@@ -223,6 +251,9 @@ const char *
 np_pod_ref(const struct np_snapshot *snap, const struct np_pod *pod,
            struct np_arena *a)
 {
+    if (pod->workload_kind != NULL)
+        return np_arena_printf(a, "%s/%s/%s", snap->namespaces[pod->ns].name,
+                               pod->workload_kind, pod->name);
     return np_arena_printf(a, "%s/%s", snap->namespaces[pod->ns].name,
                            pod->name);
 }

@@ -7,9 +7,10 @@
  * points to lives in its own arena and intern table.
  *
  * Objects are sorted: namespaces by name, pods and policies by namespace then
- * name, so a namespace's pods and policies are contiguous ranges. Indexes are
- * precomputed at build time: the policies selecting each pod per direction,
- * the pods each policy selects, and pods by IP.
+ * name (workloads by namespace, kind, name), so a namespace's objects of a
+ * kind are contiguous ranges. Indexes are precomputed at build time: the
+ * policies selecting each pod and workload per direction, the pods and
+ * workloads each policy selects, pods by IP, and pods by owning workload.
  */
 #ifndef NP_SNAPSHOT_H
 #define NP_SNAPSHOT_H
@@ -40,6 +41,7 @@ struct np_namespace {
     bool implicit;           /* referenced, never declared */
     uint32_t first_pod, npods;
     uint32_t first_policy, npolicies;
+    uint32_t first_workload, nworkloads;    /* range of snapshot.workloads */
     const struct np_model_namespace *model; /* NULL when implicit */
 };
 
@@ -70,7 +72,28 @@ struct np_pod {
     /* Every policy whose podSelector selects this pod, whatever its types. */
     uint32_t nselected_by;
     const uint32_t *selected_by;
-    const struct np_model_pod *model;
+    const struct np_model_pod *model; /* NULL for a template pod */
+    /* Workloads (core/workload.h). A template pod, an element of
+     * snapshot.workloads, stands for any pod of a workload's template: it has
+     * workload_kind set ("Deployment", ...), no IP, and its id is its index
+     * in snapshot.workloads, so never index snapshot.pods with it. A real
+     * pod has workload_kind NULL, and workload is the template pod of the
+     * uploaded workload its metadata.ownerReferences lead to, or NULL. */
+    const char *workload_kind;
+    const struct np_pod *workload;
+};
+
+/* What a workload adds to its template pod: snapshot.workload_info[i]
+ * belongs to snapshot.workloads[i]. */
+struct np_workload {
+    const struct np_model_workload *model;
+    /* The uploaded Deployment owning this ReplicaSet, or CronJob owning
+     * this Job (metadata.ownerReferences); NULL otherwise. */
+    const struct np_pod *owner;
+    /* Real pods owned by this workload directly or through the workload it
+     * owns (a Deployment's pods through its ReplicaSets), sorted ids. */
+    uint32_t npods;
+    const uint32_t *pods;
 };
 
 enum np_peer_kind {
@@ -126,6 +149,10 @@ struct np_policy {
     const struct np_rule *rules[NP_DIR__MAX];
     uint32_t nselected; /* pods the podSelector selects, sorted ids */
     const uint32_t *selected;
+    /* Workloads whose template the podSelector selects: indexes into
+     * snapshot.workloads, sorted. Real pods only are in selected. */
+    uint32_t nselected_workloads;
+    const uint32_t *selected_workloads;
     const struct np_model_policy *model;
 };
 
@@ -148,8 +175,16 @@ struct np_snapshot {
     const struct np_policy *policies;
     uint32_t nips; /* sorted by address; pods that are not hostNetwork */
     const struct np_ip_entry *ips;
+    /* Pods by namespace and name: open addressing over pod ids + 1 (0 is an
+     * empty slot), pod_slots_mask + 1 slots. */
     const uint32_t *pod_slots;
     uint32_t pod_slots_mask;
+    /* Workloads as template pods, sorted by namespace, kind and name, and
+     * the rest of what is known of each at the same index. Kept apart from
+     * pods: pod ids, IPs and matrices cover real pods only. */
+    uint32_t nworkloads;
+    const struct np_pod *workloads;
+    const struct np_workload *workload_info;
     uint32_t ndeclared_namespaces; /* namespaces not implicit */
 };
 
@@ -170,15 +205,24 @@ const struct np_pod *np_snapshot_find_pod(const struct np_snapshot *snap,
 const struct np_policy *np_snapshot_find_policy(const struct np_snapshot *snap,
                                                 const char *ns,
                                                 const char *name);
+/* The workload of kind ("Deployment", case-sensitive) and name in namespace
+ * ns, as its template pod. */
+const struct np_pod *np_snapshot_find_workload(const struct np_snapshot *snap,
+                                               const char *ns, const char *kind,
+                                               const char *name);
 /* The pod (not hostNetwork, not in a terminal phase) that owns ip. */
 const struct np_pod *np_snapshot_find_pod_by_ip(const struct np_snapshot *snap,
                                                 const struct np_ip *ip);
 
+/* Builds the pod lookup table of a snapshot under construction; its pods and
+ * namespaces must be final. Returns 0, or -1 when out of memory. */
 int np_snapshot_index_pods(struct np_snapshot *snap);
+
 /* Returns the string of a symbol of snap. */
 const char *np_snapshot_str(const struct np_snapshot *snap, np_sym s);
 
-/* Returns "namespace/name" of a pod or policy into the arena a. */
+/* Returns "namespace/name" of a pod or policy into the arena a; for a
+ * template pod, "namespace/Kind/name". */
 const char *np_pod_ref(const struct np_snapshot *snap, const struct np_pod *pod,
                        struct np_arena *a);
 const char *np_policy_ref(const struct np_snapshot *snap,

@@ -643,7 +643,7 @@ Test(uploads, typed_lists_load_like_kubectl_output)
 
 Test(uploads, other_kinds_are_skipped_with_a_warning_each)
 {
-    static const char *const kinds[] = { "Service", "Deployment", "ConfigMap" };
+    static const char *const kinds[] = { "Service", "Ingress", "ConfigMap" };
     struct thttp_resp r;
     json_t *warnings;
     size_t i;
@@ -651,9 +651,10 @@ Test(uploads, other_kinds_are_skipped_with_a_warning_each)
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n"
         "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\n"
         "spec: {ports: [{port: 80}]}\n---\n"
-        "apiVersion: apps/v1\nkind: Deployment\n"
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\n"
         "metadata: {name: d, namespace: a}\n"
-        "spec: {template: {spec: {containers: [{name: c}]}}}\n---\n"
+        "spec: {defaultBackend: {service: {name: s, port: {number: 80}}}}\n"
+        "---\n"
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n"
         "data: {k: v}\n";
 
