@@ -85,6 +85,13 @@ struct api_ctx {
     struct api_config cfg;
     struct np_eval_opts opts;
     atomic_bool ready; /* /readyz: set once the start-up loads are in */
+    /* Called under the writer lock with every new snapshot (uploads,
+     * deletions, --load) after it is built and before it is published; NULL
+     * for none. snap is borrowed. Returning -1 with err set cancels the
+     * change: the state stays as it was and the request answers 500. */
+    int (*persist)(void *arg, const struct np_snapshot *snap,
+                   struct np_error *err);
+    void *persist_arg;
     struct api_metrics *metrics; /* owned; GET /metrics (api/metrics.h) */
 };
 
@@ -108,11 +115,34 @@ struct api_file {
     size_t len;
 };
 
-/* Loads files as one PUT /state would (one new revision; all or nothing).
- * The format of each file follows its name (.json is JSON, anything else
- * YAML). Returns 0, or -1 with err set; err->message names the file. */
+/* Loads files as one POST /state would (one new revision; all or nothing):
+ * their objects replace same-named ones of the current state, which is empty
+ * at start unless a state file was restored. Objects defined twice across
+ * the files are an error. The format of each file follows its name (.json
+ * is JSON, anything else YAML). Returns 0, or -1 with err set;
+ * err->message names the file. */
 int api_load_files(struct api_ctx *ctx, const struct api_file *files,
                    size_t nfiles, struct np_error *err);
+
+/* The state file (--state-file), api/statefile.c. */
+
+/* Receives the bytes of a state file: returns 0, or -1 with err set. */
+typedef int api_write_fn(void *arg, const char *buf, size_t len,
+                         struct np_error *err);
+
+/* Writes snap (borrowed) in the state-file format through write, in pieces.
+ * Returns 0, or -1 with err set (write's error, or NP_E_INTERNAL for an
+ * object without its uploaded source). */
+int api_statefile_write(const struct np_snapshot *snap, api_write_fn *write,
+                        void *arg, struct np_error *err);
+
+/* Publishes the state saved in data (the bytes of a state file; name is for
+ * messages) at its saved revision. ctx must still hold its initial empty
+ * state. Returns 0, or -1 with err set and the state unchanged: a file that
+ * is truncated, damaged (its checksum does not match) or not a state file is
+ * NP_E_SYNTAX, and every message names the file. */
+int api_statefile_restore(struct api_ctx *ctx, const char *data, size_t len,
+                          const char *name, struct np_error *err);
 
 /* Returns the HTTP status for an error code (400, 404, 413, 500, ...). */
 int api_errc_status(enum np_errc code);

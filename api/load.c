@@ -1,9 +1,10 @@
 /*
  * Start-up loads (--load FILE...): every file is decoded into one builder and
  * published as one new revision, exactly as a PUT /state of all the files
- * would be. An object defined in two files is therefore a duplicate, and an
- * error in any file loads nothing. Warnings (skipped kinds) are dropped: there
- * is no answer to carry them.
+ * would be (a POST /state over a restored state file). An object defined in
+ * two files is therefore a duplicate, and an error in any file loads
+ * nothing. Warnings (skipped kinds) are dropped: there is no answer to carry
+ * them.
  */
 #include "api/api.h"
 
@@ -85,9 +86,17 @@ api_load_files(struct api_ctx *ctx, const struct api_file *files, size_t nfiles,
         api_jarena_fini(&arena);
     }
 
+    /* Over a restored state file the files replace same-named objects and
+     * keep the others; over the empty start-up state this is PUT /state. */
     np_state_writer_lock(&ctx->state);
     base = np_state_acquire(&ctx->state);
-    snap = np_builder_build(b, base->revision + 1, err);
+    snap = NULL;
+    if (np_builder_keep_from(b, base, err) == 0)
+        snap = np_builder_build(b, base->revision + 1, err);
+    if (snap != NULL && api_statefile_persist(ctx, snap, err) != 0) {
+        np_snapshot_release(snap);
+        snap = NULL;
+    }
     if (snap != NULL)
         np_state_publish(&ctx->state, snap);
     np_state_writer_unlock(&ctx->state);

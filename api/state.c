@@ -107,11 +107,12 @@ add_builder_warnings(const struct np_builder *b, size_t first, json_t *warnings,
     return 0;
 }
 
-/* Builds b on top of the current revision and publishes the result. For a
- * merge (POST), the objects of the current state that b does not replace are
- * carried over first; the base is read under the writer lock so that no
- * concurrent upload slips between reading it and publishing. Returns the new
- * snapshot (owned), or NULL with err set and the state unchanged. */
+/* Builds b on top of the current revision, saves the result to the state
+ * file when there is one, and publishes it. For a merge (POST), the objects
+ * of the current state that b does not replace are carried over first; the
+ * base is read under the writer lock so that no concurrent upload slips
+ * between reading it and publishing. Returns the new snapshot (owned), or
+ * NULL with err set and the state unchanged. */
 static struct np_snapshot *
 commit(struct api_ctx *ctx, struct np_builder *b, bool merge, json_t *warnings,
        struct np_error *err)
@@ -129,7 +130,8 @@ commit(struct api_ctx *ctx, struct np_builder *b, bool merge, json_t *warnings,
     snap = np_builder_build(b, base->revision + 1, err);
     /* The builder keeps its warnings, build-time ones included, after
      * np_builder_build(). */
-    if (snap != NULL && add_builder_warnings(b, first, warnings, err) != 0) {
+    if (snap != NULL && (add_builder_warnings(b, first, warnings, err) != 0 ||
+                         api_statefile_persist(ctx, snap, err) != 0)) {
         np_snapshot_release(snap);
         snap = NULL;
     }
@@ -349,7 +351,8 @@ remove_object(struct api_ctx *ctx, enum np_kind kind, const char *ns,
         np_builder_remove(b, kind, kind == NP_KIND_NAMESPACE ? name : ns, name);
     if (!np_error_is_set(&err))
         snap = np_builder_build(b, base->revision + 1, &err);
-    if (snap != NULL && add_builder_warnings(b, 0, warnings, &err) != 0) {
+    if (snap != NULL && (add_builder_warnings(b, 0, warnings, &err) != 0 ||
+                         api_statefile_persist(ctx, snap, &err) != 0)) {
         np_snapshot_release(snap);
         snap = NULL;
     }

@@ -16,15 +16,35 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "core/net.h"
+
+/* Bounds of the numeric options. Nesting deeper than jansson's own limit
+ * (2048) could never be parsed anyway. */
+#define MAX_DEPTH       1000
+#define MAX_DEPTH_TEXT  "1000"
+#define MAX_CONNECTIONS 1000000
+#define MAX_TIMEOUT     86400
 
 enum opt_id {
     OPT_LISTEN,
     OPT_LOAD,
     OPT_THREADS,
     OPT_MAX_BODY,
+    OPT_MAX_OBJECTS,
+    OPT_MAX_DEPTH,
+    OPT_MAX_STRING,
+    OPT_MAX_DOCUMENTS,
+    OPT_MAX_BATCH,
+    OPT_MAX_MATRIX_PODS,
+    OPT_MAX_CONNECTIONS,
+    OPT_CONNECTION_TIMEOUT,
     OPT_IPBLOCK_MATCHES_PODS,
     OPT_STATE_FILE,
+    OPT_TOKEN_FILE,
+    OPT_AUTH,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_HELP,
     OPT_VERSION,
     OPT__MAX
@@ -74,6 +94,70 @@ static const struct opt opts[] = {
                 "and G multiply by 1024, 1024^2 and 1024^3. Default: 64M.",
     },
     {
+        .id = OPT_MAX_OBJECTS,
+        .name = "max-objects",
+        .env = "NETPOLQ_MAX_OBJECTS",
+        .arg = "N",
+        .help = "Most objects in one upload; more get 400 limit_exceeded.\n"
+                "Default: 1000000.",
+    },
+    {
+        .id = OPT_MAX_DEPTH,
+        .name = "max-depth",
+        .env = "NETPOLQ_MAX_DEPTH",
+        .arg = "N",
+        .help = "Deepest nesting of a YAML or JSON body, 1 to " MAX_DEPTH_TEXT
+                ".\nDefault: 64.",
+    },
+    {
+        .id = OPT_MAX_STRING,
+        .name = "max-string",
+        .env = "NETPOLQ_MAX_STRING",
+        .arg = "BYTES",
+        .help = "Longest string (key or value) in a body; K, M and G\n"
+                "suffixes as for --max-body. Default: 1M.",
+    },
+    {
+        .id = OPT_MAX_DOCUMENTS,
+        .name = "max-documents",
+        .env = "NETPOLQ_MAX_DOCUMENTS",
+        .arg = "N",
+        .help = "Most documents in one YAML stream. Default: 1000000.",
+    },
+    {
+        .id = OPT_MAX_BATCH,
+        .name = "max-batch",
+        .env = "NETPOLQ_MAX_BATCH",
+        .arg = "N",
+        .help = "Most queries in one POST /reachability/batch.\n"
+                "Default: 1000000.",
+    },
+    {
+        .id = OPT_MAX_MATRIX_PODS,
+        .name = "max-matrix-pods",
+        .env = "NETPOLQ_MAX_MATRIX_PODS",
+        .arg = "N",
+        .help = "Most pods on each side of a POST /reachability/matrix.\n"
+                "Default: 200000.",
+    },
+    {
+        .id = OPT_MAX_CONNECTIONS,
+        .name = "max-connections",
+        .env = "NETPOLQ_MAX_CONNECTIONS",
+        .arg = "N",
+        .help = "Most connections open at once, at least --threads; more\n"
+                "are closed at once. Lowered to what the open-files limit\n"
+                "allows. Default: 1024.",
+    },
+    {
+        .id = OPT_CONNECTION_TIMEOUT,
+        .name = "connection-timeout",
+        .env = "NETPOLQ_CONNECTION_TIMEOUT",
+        .arg = "SECONDS",
+        .help = "Close a connection that sends nothing for this long, a\n"
+                "half-sent request included. Default: 30.",
+    },
+    {
         .id = OPT_IPBLOCK_MATCHES_PODS,
         .name = "ipblock-matches-pods",
         .env = "NETPOLQ_IPBLOCK_MATCHES_PODS",
@@ -86,8 +170,44 @@ static const struct opt opts[] = {
         .name = "state-file",
         .env = "NETPOLQ_STATE_FILE",
         .arg = "PATH",
-        .help = "Keep the state in PATH across restarts (not supported\n"
-                "yet: netpolq refuses to start with it).",
+        .help = "Keep the state in PATH across restarts: every change is\n"
+                "written to PATH (through PATH.tmp, fsync and rename) before\n"
+                "it is answered, and restored with its revision at start;\n"
+                "--load files then apply on top as one more revision. A\n"
+                "damaged file stops the start; a missing one starts empty.",
+    },
+    {
+        .id = OPT_TOKEN_FILE,
+        .name = "token-file",
+        .env = "NETPOLQ_TOKEN_FILE",
+        .arg = "FILE",
+        .help = "Require \"Authorization: Bearer TOKEN\" with one of the\n"
+                "tokens in FILE, one a line (blank lines and lines starting\n"
+                "with # are skipped). /healthz and /readyz stay open.",
+    },
+    {
+        .id = OPT_AUTH,
+        .name = "auth",
+        .env = "NETPOLQ_AUTH",
+        .arg = "all|writes",
+        .help = "With --token-file: \"all\" protects every call, \"writes\"\n"
+                "only the calls that change the state (PUT, POST and DELETE\n"
+                "/state, the DELETE routes). Default: all.",
+    },
+    {
+        .id = OPT_TLS_CERT,
+        .name = "tls-cert",
+        .env = "NETPOLQ_TLS_CERT",
+        .arg = "FILE",
+        .help = "Serve HTTPS with this PEM certificate (chain); needs\n"
+                "--tls-key.",
+    },
+    {
+        .id = OPT_TLS_KEY,
+        .name = "tls-key",
+        .env = "NETPOLQ_TLS_KEY",
+        .arg = "FILE",
+        .help = "The PEM private key of --tls-cert.",
     },
     {
         .id = OPT_HELP,
@@ -106,6 +226,7 @@ _Static_assert(sizeof(opts) / sizeof(opts[0]) == OPT__MAX,
 void
 srv_config_init(struct srv_config *cfg)
 {
+    struct api_config acfg;
     long ncpu;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -119,6 +240,16 @@ srv_config_init(struct srv_config *cfg)
     cfg->threads = (unsigned)ncpu;
     cfg->max_body = SRV_DEFAULT_MAX_BODY;
     cfg->ipblock_matches_pods = true;
+    api_config_defaults(&acfg);
+    cfg->max_objects = acfg.limits.max_objects;
+    cfg->max_depth = acfg.limits.max_depth;
+    cfg->max_string = acfg.limits.max_string;
+    cfg->max_documents = acfg.limits.max_documents;
+    cfg->max_batch = acfg.limits.max_batch;
+    cfg->max_matrix_pods = acfg.limits.max_matrix_pods;
+    cfg->max_connections = SRV_DEFAULT_MAX_CONNECTIONS;
+    cfg->connection_timeout = SRV_DEFAULT_CONNECTION_TIMEOUT;
+    cfg->auth = SRV_AUTH_ALL;
 }
 
 void
@@ -130,9 +261,15 @@ srv_config_fini(struct srv_config *cfg)
         free(cfg->loads[i]);
     free(cfg->loads);
     free(cfg->state_file);
+    free(cfg->token_file);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     cfg->loads = NULL;
     cfg->nloads = 0;
     cfg->state_file = NULL;
+    cfg->token_file = NULL;
+    cfg->tls_cert = NULL;
+    cfg->tls_key = NULL;
 }
 
 /* Finds the option named by arg (the text after "--"), which may carry its
@@ -217,6 +354,40 @@ parse_size(const char *s, size_t *out)
     return 0;
 }
 
+/* Replaces the owned string *dst with a copy of the path value. */
+static int
+set_path(char **dst, const char *value, const char *source,
+         struct np_error *err)
+{
+    char *copy;
+
+    if (value[0] == '\0')
+        return np_error_set(err, NP_E_INVALID_VALUE, "%s needs a path",
+                            source);
+    copy = strdup(value);
+    if (copy == NULL)
+        return np_error_set(err, NP_E_NOMEM, "out of memory");
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+/* Parses a count from 1 to max into *dst. */
+static int
+set_count(size_t *dst, const char *value, uint32_t max, const char *source,
+          struct np_error *err)
+{
+    uint32_t n;
+
+    if (np_parse_u32(value, 1, max, &n) != 0)
+        return np_error_set(err, NP_E_INVALID_VALUE,
+                            "%s must be a number from 1 to %lu, not "
+                            "\"%.32s\"",
+                            source, (unsigned long)max, value);
+    *dst = n;
+    return 0;
+}
+
 /* Applies one value of option o; source names where it came from ("--threads"
  * or "NETPOLQ_THREADS") for the error message. */
 static int
@@ -262,14 +433,59 @@ opt_apply(struct srv_config *cfg, const struct opt *o, const char *value,
                                 source, value);
         return 0;
     case OPT_STATE_FILE:
-        if (value[0] == '\0')
-            return np_error_set(err, NP_E_INVALID_VALUE, "%s needs a path",
-                                source);
-        free(cfg->state_file);
-        cfg->state_file = strdup(value);
-        if (cfg->state_file == NULL)
-            return np_error_set(err, NP_E_NOMEM, "out of memory");
+        return set_path(&cfg->state_file, value, source, err);
+    case OPT_MAX_OBJECTS:
+        return set_count(&cfg->max_objects, value, UINT32_MAX, source, err);
+    case OPT_MAX_DEPTH:
+        return set_count(&cfg->max_depth, value, MAX_DEPTH, source, err);
+    case OPT_MAX_STRING:
+        if (parse_size(value, &cfg->max_string) != 0)
+            return np_error_set(err, NP_E_INVALID_VALUE,
+                                "%s must be a positive number of bytes, "
+                                "optionally followed by K, M or G, not "
+                                "\"%.32s\"",
+                                source, value);
         return 0;
+    case OPT_MAX_DOCUMENTS:
+        return set_count(&cfg->max_documents, value, UINT32_MAX, source, err);
+    case OPT_MAX_BATCH:
+        return set_count(&cfg->max_batch, value, UINT32_MAX, source, err);
+    case OPT_MAX_MATRIX_PODS:
+        return set_count(&cfg->max_matrix_pods, value, UINT32_MAX, source,
+                         err);
+    case OPT_MAX_CONNECTIONS:
+        if (np_parse_u32(value, 1, MAX_CONNECTIONS, &n) != 0)
+            return np_error_set(err, NP_E_INVALID_VALUE,
+                                "%s must be a number from 1 to %d, not "
+                                "\"%.32s\"",
+                                source, MAX_CONNECTIONS, value);
+        cfg->max_connections = n;
+        return 0;
+    case OPT_CONNECTION_TIMEOUT:
+        if (np_parse_u32(value, 1, MAX_TIMEOUT, &n) != 0)
+            return np_error_set(err, NP_E_INVALID_VALUE,
+                                "%s must be a number of seconds from 1 to %d, "
+                                "not \"%.32s\"",
+                                source, MAX_TIMEOUT, value);
+        cfg->connection_timeout = n;
+        return 0;
+    case OPT_TOKEN_FILE:
+        return set_path(&cfg->token_file, value, source, err);
+    case OPT_AUTH:
+        if (strcmp(value, "all") == 0)
+            cfg->auth = SRV_AUTH_ALL;
+        else if (strcmp(value, "writes") == 0)
+            cfg->auth = SRV_AUTH_WRITES;
+        else
+            return np_error_set(err, NP_E_INVALID_VALUE,
+                                "%s must be all or writes, not \"%.32s\"",
+                                source, value);
+        cfg->auth_given = true;
+        return 0;
+    case OPT_TLS_CERT:
+        return set_path(&cfg->tls_cert, value, source, err);
+    case OPT_TLS_KEY:
+        return set_path(&cfg->tls_key, value, source, err);
     case OPT_HELP:
         cfg->action = SRV_ACTION_HELP;
         return 0;
@@ -381,6 +597,29 @@ resolve_listen(struct srv_config *cfg, const char *source, struct np_error *err)
     return 0;
 }
 
+/* Options that only make sense together. */
+static int
+check_combinations(const struct srv_config *cfg, struct np_error *err)
+{
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+        return np_error_set(err, NP_E_INVALID_VALUE,
+                            "--tls-cert and --tls-key (NETPOLQ_TLS_CERT, "
+                            "NETPOLQ_TLS_KEY) go together; give both or "
+                            "neither");
+    if (cfg->auth_given && cfg->token_file == NULL)
+        return np_error_set(err, NP_E_INVALID_VALUE,
+                            "--auth (NETPOLQ_AUTH) needs --token-file "
+                            "(NETPOLQ_TOKEN_FILE)");
+    /* libmicrohttpd gives each worker thread an equal share of the
+     * connections; a share of none cannot start. */
+    if (cfg->max_connections < cfg->threads)
+        return np_error_set(err, NP_E_INVALID_VALUE,
+                            "--max-connections (%u) must be at least the "
+                            "number of worker threads (%u); lower --threads",
+                            cfg->max_connections, cfg->threads);
+    return 0;
+}
+
 int
 srv_config_parse(struct srv_config *cfg, int argc, char *const argv[],
                  struct np_error *err)
@@ -453,6 +692,8 @@ srv_config_parse(struct srv_config *cfg, int argc, char *const argv[],
         if (opts[i].id == OPT_LISTEN)
             listen_source = opts[i].env;
     }
+    if (check_combinations(cfg, err) != 0)
+        return -1;
     return resolve_listen(cfg, listen_source, err);
 }
 

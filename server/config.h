@@ -18,6 +18,14 @@
 #define SRV_DEFAULT_LISTEN   "127.0.0.1:8080"
 #define SRV_DEFAULT_MAX_BODY ((size_t)64 << 20)
 #define SRV_MAX_THREADS      4096
+#define SRV_DEFAULT_MAX_CONNECTIONS    1024
+#define SRV_DEFAULT_CONNECTION_TIMEOUT 30 /* seconds */
+
+/* Which requests need a bearer token when --token-file is given. */
+enum srv_auth_scope {
+    SRV_AUTH_ALL,    /* every request but /healthz and /readyz */
+    SRV_AUTH_WRITES, /* only those that change the state */
+};
 
 /* What main() should do after parsing. */
 enum srv_action { SRV_ACTION_RUN, SRV_ACTION_HELP, SRV_ACTION_VERSION };
@@ -33,6 +41,21 @@ struct srv_config {
     unsigned threads; /* >= 1; default: the number of online cores */
     size_t max_body;  /* bytes */
     bool ipblock_matches_pods;
+    /* The api limits (struct api_limits), api_config_defaults() unless
+     * given. */
+    size_t max_objects;
+    size_t max_depth;
+    size_t max_string; /* bytes */
+    size_t max_documents;
+    size_t max_batch;
+    size_t max_matrix_pods;
+    unsigned max_connections;    /* open connections, >= threads */
+    unsigned connection_timeout; /* seconds a connection may stay idle */
+    char *token_file;            /* owned; NULL: no authentication */
+    enum srv_auth_scope auth;
+    bool auth_given; /* --auth or NETPOLQ_AUTH was set */
+    char *tls_cert;  /* owned PEM file names; both or neither */
+    char *tls_key;
 };
 
 /* Fills cfg with the defaults. */

@@ -28,6 +28,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "server/auth.h"
+#include "server/file.h"
 #include "server/log.h"
 
 /* First allocation for a body whose length is unknown (chunked). */
@@ -35,6 +37,20 @@
 
 /* Ceiling for MHD_OPTION_CONNECTION_LIMIT, whatever RLIMIT_NOFILE says. */
 #define CONNECTION_LIMIT_MAX 65536
+
+/* The largest PEM file read for --tls-cert and --tls-key. */
+#define TLS_FILE_MAX ((size_t)1 << 20)
+
+/* The 401 answers (RFC 6750, section 3). Static: a request without a valid
+ * token gets no work done on its behalf, and the token never gets near a
+ * message. */
+static const char unauthorized_missing[] =
+    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"This call needs "
+    "an Authorization: Bearer header with one of the server's tokens "
+    "(--token-file).\"}}";
+static const char unauthorized_invalid[] =
+    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"The bearer token "
+    "is not one of the server's tokens (--token-file).\"}}";
 
 /* The answer when even formatting an error answer runs out of memory. */
 static const char nomem_body[] =
@@ -51,6 +67,12 @@ struct srv_http {
     pthread_mutex_t lock; /* guards inflight */
     pthread_cond_t idle;  /* signalled when inflight drops to 0 */
     size_t inflight;      /* requests that have a struct srv_req */
+    struct srv_auth *auth; /* owned; NULL when no token is needed */
+    bool tls;              /* serving HTTPS */
+    char *tls_cert;        /* owned PEM text while the daemon runs */
+    size_t tls_cert_len;
+    char *tls_key; /* owned; wiped when freed */
+    size_t tls_key_len;
 };
 
 struct srv_req {
@@ -238,6 +260,36 @@ queue_error(struct srv_http *h, struct MHD_Connection *conn,
     return queue_response(h, conn, &resp);
 }
 
+/* Answers 401 with the challenge of RFC 6750: `error="invalid_token"` when
+ * a token was given but is not ours. */
+static enum MHD_Result
+queue_unauthorized(struct srv_http *h, struct MHD_Connection *conn,
+                   enum srv_auth_result why)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    bool invalid = why == SRV_AUTH_INVALID;
+
+    r = MHD_create_response_from_buffer(
+        invalid ? sizeof(unauthorized_invalid) - 1
+                : sizeof(unauthorized_missing) - 1,
+        (void *)(invalid ? unauthorized_invalid : unauthorized_missing),
+        MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                            invalid ? "Bearer realm=\"netpolq\", "
+                                      "error=\"invalid_token\""
+                                    : "Bearer realm=\"netpolq\"");
+    if (atomic_load(&h->stopping))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* Returns true when the Content-Length header announces more than max
  * bytes. A number too long for uint64_t is too large as well; anything
  * malformed is libmicrohttpd's to reject. */
@@ -314,6 +366,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
             return queue_error(h, conn, &err);
         }
         *con_cls = req;
+        /* Before the body and before routing: a caller without a token
+         * learns nothing, not even which paths exist. */
+        if (h->auth != NULL && srv_auth_needed(h->auth, method, url)) {
+            enum srv_auth_result ar = srv_auth_check(
+                h->auth,
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                            MHD_HTTP_HEADER_AUTHORIZATION));
+
+            if (ar != SRV_AUTH_OK)
+                return queue_unauthorized(h, conn, ar);
+        }
         /* Refuse before reading a byte of it: libmicrohttpd then discards
          * the body and closes the connection after the answer. */
         if (declared_too_large(conn, h->max_body, &declared)) {
@@ -374,26 +437,64 @@ on_log(void *cls, const char *fmt, va_list ap)
     log_vwarnx(fmt, ap);
 }
 
-/* Each connection holds a descriptor; leave some for the listen socket,
- * epoll and the files a future state store opens. */
+/* Returns --max-connections, lowered to what RLIMIT_NOFILE allows: each
+ * connection holds a descriptor; leave some for the listen socket, epoll
+ * and the state file. */
 static unsigned
-connection_limit(unsigned threads)
+connection_limit(unsigned wanted, unsigned threads)
 {
     struct rlimit rl;
-    rlim_t n = 1024;
+    rlim_t n = CONNECTION_LIMIT_MAX;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        if (rl.rlim_cur == RLIM_INFINITY ||
-            rl.rlim_cur > CONNECTION_LIMIT_MAX + 64)
-            n = CONNECTION_LIMIT_MAX;
-        else
-            n = rl.rlim_cur > 80 ? rl.rlim_cur - 64 : 16;
-    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < CONNECTION_LIMIT_MAX + 64)
+        n = rl.rlim_cur > 80 ? rl.rlim_cur - 64 : 16;
+    if (wanted <= n)
+        return wanted;
     /* libmicrohttpd splits the limit across the pool; every thread needs
      * a share. */
-    if (n < (rlim_t)threads * 4)
-        n = (rlim_t)threads * 4;
+    if (n < (rlim_t)threads)
+        n = (rlim_t)threads;
+    log_warnx("--max-connections %u is more than the open-files limit "
+              "allows; serving at most %u connections",
+              wanted, (unsigned)n);
     return (unsigned)n;
+}
+
+/* Reads --tls-cert and --tls-key into h. */
+static int
+tls_load(struct srv_http *h, const struct srv_config *cfg,
+         struct np_error *err)
+{
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return np_error_set(err, NP_E_INTERNAL,
+                            "--tls-cert: this libmicrohttpd was built "
+                            "without TLS support; serve plain HTTP behind "
+                            "a TLS proxy, or install a libmicrohttpd with "
+                            "GnuTLS");
+    if (srv_file_read(cfg->tls_cert, TLS_FILE_MAX, &h->tls_cert,
+                      &h->tls_cert_len) != 0)
+        return np_error_set(err, NP_E_INTERNAL,
+                            "cannot read --tls-cert %s: %s", cfg->tls_cert,
+                            strerror(errno));
+    if (srv_file_read(cfg->tls_key, TLS_FILE_MAX, &h->tls_key,
+                      &h->tls_key_len) != 0)
+        return np_error_set(err, NP_E_INTERNAL, "cannot read --tls-key %s: %s",
+                            cfg->tls_key, strerror(errno));
+    h->tls = true;
+    return 0;
+}
+
+/* Frees what srv_http_start() set up in h, and h. */
+static void
+http_free(struct srv_http *h)
+{
+    srv_auth_free(h->auth);
+    free(h->tls_cert);
+    srv_file_wipe_free(h->tls_key, h->tls_key_len);
+    pthread_cond_destroy(&h->idle);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
 }
 
 struct srv_http *
@@ -403,6 +504,7 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
     struct srv_http *h;
     pthread_condattr_t ca;
     struct MHD_OptionItem pool[2];
+    struct MHD_OptionItem tls[3];
     unsigned flags;
     char addr[INET6_ADDRSTRLEN + 16];
     uint16_t port;
@@ -422,6 +524,17 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->idle, &ca);
     pthread_condattr_destroy(&ca);
+    if (cfg->token_file != NULL) {
+        h->auth = srv_auth_load(cfg->token_file, cfg->auth, err);
+        if (h->auth == NULL) {
+            http_free(h);
+            return NULL;
+        }
+    }
+    if (cfg->tls_cert != NULL && tls_load(h, cfg, err) != 0) {
+        http_free(h);
+        return NULL;
+    }
 
     /* One polling thread per core, each with its own epoll set, answers
      * requests in the thread that read them: no hand-off between threads
@@ -451,20 +564,35 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
     pool[1].option = MHD_OPTION_END;
     pool[1].value = 0;
     pool[1].ptr_value = NULL;
+    /* libmicrohttpd hands the PEM text to GnuTLS at start. */
+    tls[0].option = h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END;
+    tls[0].value = 0;
+    tls[0].ptr_value = h->tls_cert;
+    tls[1].option = h->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END;
+    tls[1].value = 0;
+    tls[1].ptr_value = h->tls_key;
+    tls[2].option = MHD_OPTION_END;
+    tls[2].value = 0;
+    tls[2].ptr_value = NULL;
+    if (h->tls)
+        flags |= MHD_USE_TLS;
     /* The logger goes first: libmicrohttpd reports problems with the
      * options after it through the logger already set. */
     h->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
         on_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->addr,
-        MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)SRV_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
-        connection_limit(cfg->threads), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_END);
+        MHD_OPTION_ARRAY, pool, MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_LIMIT,
+        connection_limit(cfg->max_connections, cfg->threads),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
     if (h->daemon == NULL) {
-        np_error_set(err, NP_E_INTERNAL, "cannot listen on %s", addr);
-        pthread_cond_destroy(&h->idle);
-        pthread_mutex_destroy(&h->lock);
-        free(h);
+        np_error_set(err, NP_E_INTERNAL,
+                     h->tls ? "cannot listen on %s with TLS (check "
+                              "--tls-cert and --tls-key)"
+                            : "cannot listen on %s",
+                     addr);
+        http_free(h);
         return NULL;
     }
     return h;
@@ -483,6 +611,18 @@ const char *
 srv_http_mode(const struct srv_http *h)
 {
     return h->mode;
+}
+
+const char *
+srv_http_scheme(const struct srv_http *h)
+{
+    return h->tls ? "https" : "http";
+}
+
+bool
+srv_http_auth_on(const struct srv_http *h)
+{
+    return h->auth != NULL;
 }
 
 void
@@ -543,7 +683,5 @@ srv_http_stop(struct srv_http *h)
     MHD_stop_daemon(h->daemon);
     if (h->quiesced != MHD_INVALID_SOCKET)
         close(h->quiesced);
-    pthread_cond_destroy(&h->idle);
-    pthread_mutex_destroy(&h->lock);
-    free(h);
+    http_free(h);
 }

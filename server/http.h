@@ -9,19 +9,19 @@
 #ifndef SRV_HTTP_H
 #define SRV_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "api/api.h"
 #include "core/error.h"
 #include "server/config.h"
 
-/* Seconds an idle connection is kept open. */
-#define SRV_CONNECTION_TIMEOUT 30
-
 struct srv_http;
 
 /* Starts listening on cfg->addr with a pool of cfg->threads threads, each
- * polling its own connections (epoll where available, poll otherwise).
+ * polling its own connections (epoll where available, poll otherwise),
+ * serving HTTPS with cfg->tls_cert and cfg->tls_key when given, and asking
+ * for the tokens of cfg->token_file when given (read here, once).
  * ctx is borrowed and must outlive the daemon; cfg is read only during the
  * call. Returns the running server (owned: stop it with srv_http_stop()), or
  * NULL with err set; libmicrohttpd has then logged the cause (the address is
@@ -34,6 +34,12 @@ unsigned srv_http_port(const struct srv_http *h);
 
 /* Returns "epoll" or "poll", the polling mode of the worker threads. */
 const char *srv_http_mode(const struct srv_http *h);
+
+/* Returns "https" with --tls-cert, else "http". */
+const char *srv_http_scheme(const struct srv_http *h);
+
+/* Returns true when requests need a bearer token (--token-file). */
+bool srv_http_auth_on(const struct srv_http *h);
 
 /* Stops accepting connections: connection attempts are refused from now
  * on, connections already open are still served, and their answers carry

@@ -5,7 +5,8 @@
  * so nothing ever answers from a half-loaded state.
  *
  * Exit status: 0 after a signal, 1 when starting fails (unreadable or
- * invalid manifests, the address is in use), 2 for bad options.
+ * invalid manifests, a damaged state file, the address is in use), 2 for
+ * bad options.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include "server/http.h"
 #include "server/log.h"
 #include "server/signals.h"
+#include "server/store.h"
 
 #define EXIT_USAGE 2
 
@@ -309,6 +311,7 @@ main(int argc, char *argv[])
     struct api_ctx ctx;
     struct loads loads;
     struct srv_http *http;
+    struct srv_store *store = NULL;
     struct np_error err;
     char addr[INET6_ADDRSTRLEN + 16];
     int status = EXIT_FAILURE;
@@ -333,23 +336,46 @@ main(int argc, char *argv[])
         status = fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         goto out;
     }
-    /* XXX: persistence (--state-file) is a later issue. Refusing is better
-     * than running without the persistence the caller asked for. */
-    if (cfg.state_file != NULL) {
-        log_warnx("--state-file (NETPOLQ_STATE_FILE) is not supported yet; "
-                  "start without it");
-        status = EXIT_USAGE;
-        goto out;
-    }
-
     api_config_defaults(&acfg);
     acfg.ipblock_matches_pods = cfg.ipblock_matches_pods;
     acfg.limits.max_body = cfg.max_body;
+    acfg.limits.max_objects = cfg.max_objects;
+    acfg.limits.max_depth = cfg.max_depth;
+    acfg.limits.max_string = cfg.max_string;
+    acfg.limits.max_documents = cfg.max_documents;
+    acfg.limits.max_batch = cfg.max_batch;
+    acfg.limits.max_matrix_pods = cfg.max_matrix_pods;
     if (api_ctx_init(&ctx, &acfg, &err) != 0) {
         log_warnx("cannot start: %s", err.message);
         goto out;
     }
     ctx_ok = true;
+
+    /* The saved state first, then --load on top of it; from here on every
+     * change, the --load one included, is saved before it counts. */
+    if (cfg.state_file != NULL) {
+        int restored;
+
+        store = srv_store_open(cfg.state_file, &err);
+        if (store == NULL) {
+            log_warnx("cannot start: %s", err.message);
+            goto out;
+        }
+        restored = srv_store_load(store, &ctx, &err);
+        if (restored < 0) {
+            log_warnx("cannot start: %s", err.message);
+            goto out;
+        }
+        if (restored == 0)
+            log_info("no state file at %s yet: starting empty",
+                     cfg.state_file);
+        else
+            log_info("restored revision %llu from %s",
+                     (unsigned long long)current_revision(&ctx),
+                     cfg.state_file);
+        ctx.persist = srv_store_save;
+        ctx.persist_arg = store;
+    }
 
     if (read_loads(&cfg, &loads) != 0)
         goto out;
@@ -374,9 +400,13 @@ main(int argc, char *argv[])
     }
     srv_config_format_addr((const struct sockaddr *)&cfg.addr,
                            srv_http_port(http), addr, sizeof(addr));
-    log_info("listening on http://%s (revision %llu, threads %u, %s)", addr,
+    log_info("listening on %s://%s (revision %llu, threads %u, %s%s)",
+             srv_http_scheme(http), addr,
              (unsigned long long)current_revision(&ctx), cfg.threads,
-             srv_http_mode(http));
+             srv_http_mode(http),
+             !srv_http_auth_on(http)       ? ""
+             : cfg.auth == SRV_AUTH_WRITES ? ", tokens for writes"
+                                           : ", tokens for all calls");
     srv_signals_serve(http);
     log_info("stopped");
     status = EXIT_SUCCESS;
@@ -384,6 +414,7 @@ out:
     loads_fini(&loads);
     if (ctx_ok)
         api_ctx_fini(&ctx);
+    srv_store_close(store);
     srv_config_fini(&cfg);
     return status;
 }

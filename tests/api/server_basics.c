@@ -481,15 +481,16 @@ Test(cli, bad_environment_value_exits_2_naming_the_variable)
     tsrv_output_fini(&out);
 }
 
-Test(cli, state_file_is_refused_until_supported)
+Test(cli, state_file_in_a_missing_directory_exits_1_naming_it)
 {
-    static const char *const args[] = { "--state-file", "/tmp/netpolq.state",
-                                        NULL };
+    static const char *const args[] = { "--listen", "127.0.0.1:1",
+                                        "--state-file",
+                                        "/nonexistent/netpolq.state", NULL };
     struct tsrv_output out;
 
     cr_assert_eq(tsrv_run(args, &out), 0);
-    cr_assert_eq(out.status, 2, "status %d: %s", out.status, out.err);
-    cr_assert(strstr(out.err, "not supported") != NULL, "%s", out.err);
+    cr_assert_eq(out.status, 1, "status %d: %s", out.status, out.err);
+    cr_assert(strstr(out.err, "/nonexistent") != NULL, "%s", out.err);
     tsrv_output_fini(&out);
 }
 
