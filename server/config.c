@@ -7,6 +7,7 @@
 #include "server/config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -45,6 +46,9 @@ enum opt_id {
     OPT_AUTH,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
+    OPT_LOG_FORMAT,
+    OPT_LOG_LEVEL,
+    OPT_CORS_ORIGIN,
     OPT_HELP,
     OPT_VERSION,
     OPT__MAX
@@ -210,6 +214,32 @@ static const struct opt opts[] = {
         .help = "The PEM private key of --tls-cert.",
     },
     {
+        .id = OPT_LOG_FORMAT,
+        .name = "log-format",
+        .env = "NETPOLQ_LOG_FORMAT",
+        .arg = "text|json",
+        .help = "Log lines on stderr as \"netpolq: message key=value\" (text)\n"
+                "or as one JSON object each (json). Default: text.",
+    },
+    {
+        .id = OPT_LOG_LEVEL,
+        .name = "log-level",
+        .env = "NETPOLQ_LOG_LEVEL",
+        .arg = "LEVEL",
+        .help = "Least important lines logged: debug, info (one line per\n"
+                "request and per change of the state), warn or error. The\n"
+                "readiness line is always logged. Default: info.",
+    },
+    {
+        .id = OPT_CORS_ORIGIN,
+        .name = "cors-origin",
+        .env = "NETPOLQ_CORS_ORIGIN",
+        .arg = "ORIGIN",
+        .help = "Let browser scripts from ORIGIN (https://host[:port]) read\n"
+                "the answers (CORS); \"*\" lets every origin. Repeatable;\n"
+                "the variable holds a list separated by ','. Default: none.",
+    },
+    {
         .id = OPT_HELP,
         .name = "help",
         .help = "Print this help and exit.",
@@ -240,6 +270,8 @@ srv_config_init(struct srv_config *cfg)
     cfg->threads = (unsigned)ncpu;
     cfg->max_body = SRV_DEFAULT_MAX_BODY;
     cfg->ipblock_matches_pods = true;
+    cfg->log_format = SRV_LOG_TEXT;
+    cfg->log_level = SRV_LOG_INFO;
     api_config_defaults(&acfg);
     cfg->max_objects = acfg.limits.max_objects;
     cfg->max_depth = acfg.limits.max_depth;
@@ -260,6 +292,11 @@ srv_config_fini(struct srv_config *cfg)
     for (i = 0; i < cfg->nloads; i++)
         free(cfg->loads[i]);
     free(cfg->loads);
+    for (i = 0; i < cfg->ncors_origins; i++)
+        free(cfg->cors_origins[i]);
+    free(cfg->cors_origins);
+    cfg->cors_origins = NULL;
+    cfg->ncors_origins = 0;
     free(cfg->state_file);
     free(cfg->token_file);
     free(cfg->tls_cert);
@@ -309,6 +346,84 @@ add_load(struct srv_config *cfg, const char *path, size_t len,
     }
     loads[cfg->nloads++] = copy;
     cfg->loads = loads;
+    return 0;
+}
+
+/* Adds one CORS origin (len bytes of s). An origin is what browsers send
+ * in Origin (RFC 6454): scheme "://" host [":" port], no path; scheme and
+ * host are compared in lower case, as browsers serialize them. "*" allows
+ * every origin and must come alone. */
+static int
+add_cors_origin(struct srv_config *cfg, const char *s, size_t len,
+                const char *source, struct np_error *err)
+{
+    char origin[256];
+    const char *host;
+    char **list;
+    size_t i;
+
+    if (len == 0 || len >= sizeof(origin))
+        return np_error_set(err, NP_E_INVALID_VALUE,
+                            "%s needs an origin such as "
+                            "https://dash.example.com, or *",
+                            source);
+    for (i = 0; i < len; i++)
+        origin[i] = (char)tolower((unsigned char)s[i]);
+    origin[len] = '\0';
+    if (strcmp(origin, "*") != 0) {
+        host = strncmp(origin, "https://", 8) == 0  ? origin + 8
+               : strncmp(origin, "http://", 7) == 0 ? origin + 7
+                                                    : NULL;
+        if (host == NULL || *host == '\0' ||
+            host[strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]")] !=
+                '\0')
+            return np_error_set(err, NP_E_INVALID_VALUE,
+                                "%s \"%.64s\" is not an origin: write "
+                                "scheme://host[:port] without a path or a "
+                                "trailing slash, as in "
+                                "https://dash.example.com:8443, or *",
+                                source, origin);
+    }
+    for (i = 0; i < cfg->ncors_origins; i++) {
+        if (strcmp(cfg->cors_origins[i], origin) == 0)
+            return 0;
+        if (strcmp(cfg->cors_origins[i], "*") == 0 || strcmp(origin, "*") == 0)
+            return np_error_set(err, NP_E_INVALID_VALUE,
+                                "%s: \"*\" already allows every origin; "
+                                "give it alone",
+                                source);
+    }
+    list = realloc(cfg->cors_origins, (cfg->ncors_origins + 1) * sizeof(*list));
+    if (list == NULL)
+        return np_error_set(err, NP_E_NOMEM, "out of memory");
+    cfg->cors_origins = list;
+    list[cfg->ncors_origins] = strdup(origin);
+    if (list[cfg->ncors_origins] == NULL)
+        return np_error_set(err, NP_E_NOMEM, "out of memory");
+    cfg->ncors_origins++;
+    return 0;
+}
+
+/* NETPOLQ_CORS_ORIGIN holds origins separated by ','. */
+static int
+apply_cors_list(struct srv_config *cfg, const char *list, const char *source,
+                struct np_error *err)
+{
+    const char *p = list;
+
+    while (*p != '\0') {
+        size_t len;
+
+        p += strspn(p, " ");
+        len = strcspn(p, ",");
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len > 0 && add_cors_origin(cfg, p, len, source, err) != 0)
+            return -1;
+        p += strcspn(p, ",");
+        if (*p != '\0')
+            p++;
+    }
     return 0;
 }
 
@@ -486,6 +601,21 @@ opt_apply(struct srv_config *cfg, const struct opt *o, const char *value,
         return set_path(&cfg->tls_cert, value, source, err);
     case OPT_TLS_KEY:
         return set_path(&cfg->tls_key, value, source, err);
+    case OPT_LOG_FORMAT:
+        if (log_format_parse(value, &cfg->log_format) != 0)
+            return np_error_set(err, NP_E_INVALID_VALUE,
+                                "%s must be text or json, not \"%.32s\"",
+                                source, value);
+        return 0;
+    case OPT_LOG_LEVEL:
+        if (log_level_parse(value, &cfg->log_level) != 0)
+            return np_error_set(err, NP_E_INVALID_VALUE,
+                                "%s must be debug, info, warn or error, not "
+                                "\"%.32s\"",
+                                source, value);
+        return 0;
+    case OPT_CORS_ORIGIN:
+        return add_cors_origin(cfg, value, strlen(value), source, err);
     case OPT_HELP:
         cfg->action = SRV_ACTION_HELP;
         return 0;
@@ -685,6 +815,9 @@ srv_config_parse(struct srv_config *cfg, int argc, char *const argv[],
             continue;
         if (opts[i].id == OPT_LOAD) {
             if (apply_load_list(cfg, value, opts[i].env, err) != 0)
+                return -1;
+        } else if (opts[i].id == OPT_CORS_ORIGIN) {
+            if (apply_cors_list(cfg, value, opts[i].env, err) != 0)
                 return -1;
         } else if (opt_apply(cfg, &opts[i], value, opts[i].env, err) != 0) {
             return -1;

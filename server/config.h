@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "core/error.h"
+#include "server/log.h"
 
 #define SRV_DEFAULT_LISTEN   "127.0.0.1:8080"
 #define SRV_DEFAULT_MAX_BODY ((size_t)64 << 20)
@@ -41,6 +42,12 @@ struct srv_config {
     unsigned threads; /* >= 1; default: the number of online cores */
     size_t max_body;  /* bytes */
     bool ipblock_matches_pods;
+    enum srv_log_format log_format; /* --log-format; default text */
+    enum srv_log_level log_level;   /* --log-level; default info */
+    /* --cors-origin, lower case, without duplicates: owned; {"*"} for
+     * every origin. */
+    char **cors_origins;
+    size_t ncors_origins;
     /* The api limits (struct api_limits), api_config_defaults() unless
      * given. */
     size_t max_objects;

@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "api/cors.h"
 #include "server/auth.h"
 #include "server/file.h"
 #include "server/log.h"
@@ -37,6 +38,9 @@
 
 /* Ceiling for MHD_OPTION_CONNECTION_LIMIT, whatever RLIMIT_NOFILE says. */
 #define CONNECTION_LIMIT_MAX 65536
+
+/* The longest X-Request-Id taken from a caller. */
+#define REQUEST_ID_MAX 64
 
 /* The largest PEM file read for --tls-cert and --tls-key. */
 #define TLS_FILE_MAX ((size_t)1 << 20)
@@ -67,6 +71,8 @@ struct srv_http {
     pthread_mutex_t lock; /* guards inflight */
     pthread_cond_t idle;  /* signalled when inflight drops to 0 */
     size_t inflight;      /* requests that have a struct srv_req */
+    uint64_t id_seed;     /* request ids: mix64(id_seed + request number) */
+    atomic_uint_least64_t next_id;
     struct srv_auth *auth; /* owned; NULL when no token is needed */
     bool tls;              /* serving HTTPS */
     char *tls_cert;        /* owned PEM text while the daemon runs */
@@ -85,6 +91,14 @@ struct srv_req {
     size_t nquery;
     size_t query_cap;
     struct np_error err; /* set once reading the body failed */
+    /* For the request's log line. */
+    struct timespec start;         /* CLOCK_MONOTONIC when the headers came */
+    char id[REQUEST_ID_MAX + 1];   /* X-Request-Id, echoed in the answer */
+    char method[16];               /* cut when longer */
+    char *path;                    /* owned, may be NULL; no query string */
+    char remote[INET6_ADDRSTRLEN]; /* the client's address */
+    int status;       /* of the answer queue_response() queued, else 0 */
+    size_t bytes_out; /* body bytes of that answer */
 };
 
 static struct srv_req *
@@ -117,12 +131,173 @@ req_free(struct srv_http *h, struct srv_req *req)
 {
     free(req->body);
     free(req->content_type);
+    free(req->path);
     free(req->query);
     free(req);
     pthread_mutex_lock(&h->lock);
     if (--h->inflight == 0)
         pthread_cond_broadcast(&h->idle);
     pthread_mutex_unlock(&h->lock);
+}
+
+/* Returns true when s can serve as a request id as it is: 1 to
+ * REQUEST_ID_MAX characters of [A-Za-z0-9._-], safe in a header and in a
+ * log line. */
+static bool
+request_id_is_sane(const char *s)
+{
+    size_t n;
+
+    if (s == NULL)
+        return false;
+    n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789._-");
+    return n > 0 && n <= REQUEST_ID_MAX && s[n] == '\0';
+}
+
+/* splitmix64's finalizer: a bijection, so distinct request numbers give
+ * distinct ids, which still do not look like a sequence. */
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9u;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebu;
+    x ^= x >> 31;
+    return x;
+}
+
+/* Returns a seed that differs between processes, so that two servers
+ * behind one proxy do not hand out the same ids: /dev/urandom, or the clock
+ * and the process id without it. */
+static uint64_t
+id_seed(void)
+{
+    struct timespec ts;
+    uint64_t seed;
+    uint64_t r;
+    FILE *fp;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    seed = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+           ((uint64_t)getpid() << 32);
+    fp = fopen("/dev/urandom", "rb");
+    if (fp != NULL) {
+        if (fread(&r, sizeof(r), 1, fp) == 1)
+            seed ^= r;
+        fclose(fp);
+    }
+    return seed;
+}
+
+/* Notes what the request's log line needs once its headers are in, and
+ * settles its id: the caller's X-Request-Id when it is sane, else a new
+ * one. */
+static void
+req_begin(struct srv_http *h, struct srv_req *req, struct MHD_Connection *conn,
+          const char *url, const char *method)
+{
+    const union MHD_ConnectionInfo *ci;
+    const char *id;
+
+    clock_gettime(CLOCK_MONOTONIC, &req->start);
+    snprintf(req->method, sizeof(req->method), "%s",
+             method != NULL ? method : "");
+    /* libmicrohttpd's url is the path alone: the query string, which may
+     * carry anything, never reaches the log. */
+    req->path = strdup(url != NULL ? url : "");
+    id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (request_id_is_sane(id))
+        snprintf(req->id, sizeof(req->id), "%s", id);
+    else
+        snprintf(req->id, sizeof(req->id), "%016llx",
+                 (unsigned long long)mix64(h->id_seed +
+                                           atomic_fetch_add(&h->next_id, 1)));
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET,
+                  &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+                  req->remote, sizeof(req->remote));
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6,
+                  &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+                  req->remote, sizeof(req->remote));
+}
+
+/* Logs the request's line when it is over: method, path, status, duration,
+ * bytes of body sent, id and client address. Never a body, a query string
+ * or a header's value other than the request id. */
+static void
+req_log(const struct srv_req *req, struct MHD_Connection *conn,
+        enum MHD_RequestTerminationCode toe)
+{
+    struct log_field f[9];
+    struct timespec now;
+    const char *outcome = NULL;
+    int status = req->status;
+    double ms;
+    int n = 0;
+
+    if (status == 0) {
+        /* An answer queued without queue_response() (a 401) is still
+         * known to libmicrohttpd. */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+
+        if (ci != NULL)
+            status = (int)ci->http_status;
+    }
+    if (!log_enabled(status >= 500 ? SRV_LOG_WARN : SRV_LOG_INFO))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
+         (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        break;
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        outcome = "timed out";
+        break;
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        outcome = "closed at shutdown";
+        break;
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        outcome = "client went away";
+        break;
+    default:
+        outcome = "connection error";
+        break;
+    }
+    f[n++] = (struct log_field)LOG_STR("id", req->id);
+    f[n++] = (struct log_field)LOG_STR("method", req->method);
+    f[n++] = (struct log_field)LOG_STR("path", req->path);
+    f[n++] = (struct log_field)LOG_INT("status", status);
+    f[n++] = (struct log_field)LOG_REAL("duration_ms", ms);
+    if (req->status != 0)
+        f[n++] = (struct log_field)LOG_INT("bytes", req->bytes_out);
+    f[n++] = (struct log_field)LOG_STR("remote", req->remote);
+    if (outcome != NULL)
+        f[n++] = (struct log_field)LOG_STR("outcome", outcome);
+    log_event(status >= 500 ? SRV_LOG_WARN : SRV_LOG_INFO, "request", f, n);
+}
+
+/* Logs a change of the state that the request published. */
+static void
+log_published(const struct srv_req *req, uint64_t revision)
+{
+    const struct log_field f[] = {
+        LOG_INT("revision", revision),
+        LOG_STR("id", req->id),
+        LOG_STR("method", req->method),
+        LOG_STR("path", req->path),
+    };
+
+    log_event(SRV_LOG_INFO, "state published", f,
+              (int)(sizeof(f) / sizeof(f[0])));
 }
 
 /* Appends n bytes to the body. The cap is checked before growing, so a body
@@ -190,14 +365,18 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 /* Queues resp on conn and steals resp->body (it is NULL afterwards, so
- * api_response_fini() does not free it again). */
+ * api_response_fini() does not free it again). With req (NULL before there
+ * is one), the answer carries its X-Request-Id and req notes the status and
+ * size for the log. */
 static enum MHD_Result
 queue_response(struct srv_http *h, struct MHD_Connection *conn,
-               struct api_response *resp)
+               struct srv_req *req, struct api_response *resp)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
     int status = resp->status;
+    size_t sent = resp->body_len;
+    size_t i;
 
     if (resp->body != NULL) {
         r = MHD_create_response_from_buffer(resp->body_len, resp->body,
@@ -215,6 +394,7 @@ queue_response(struct srv_http *h, struct MHD_Connection *conn,
         if (r == NULL)
             return MHD_NO;
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        sent = sizeof(nomem_body) - 1;
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 "application/json");
     } else {
@@ -223,6 +403,16 @@ queue_response(struct srv_http *h, struct MHD_Connection *conn,
                                     resp->content_type);
         if (resp->allow[0] != '\0')
             MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+        if (resp->etag[0] != '\0')
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
+        for (i = 0; i < resp->nheaders; i++)
+            MHD_add_response_header(r, resp->headers[i].name,
+                                    resp->headers[i].value);
+    }
+    if (req != NULL) {
+        MHD_add_response_header(r, "X-Request-Id", req->id);
+        req->status = status;
+        req->bytes_out = strcmp(req->method, "HEAD") == 0 ? 0 : sent;
     }
     /* While shutting down, tell keep-alive clients not to send another
      * request on this connection. */
@@ -237,7 +427,7 @@ queue_response(struct srv_http *h, struct MHD_Connection *conn,
  * found here, before the api layer saw the request. */
 static enum MHD_Result
 queue_error(struct srv_http *h, struct MHD_Connection *conn,
-            const struct np_error *err)
+            struct srv_req *req, const struct np_error *err)
 {
     struct api_response resp;
     json_t *doc;
@@ -245,6 +435,10 @@ queue_error(struct srv_http *h, struct MHD_Connection *conn,
     memset(&resp, 0, sizeof(resp));
     resp.status = api_errc_status(err->code);
     resp.content_type = "application/json";
+    api_cors_headers(h->ctx,
+                     MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_ORIGIN),
+                     &resp);
     doc = json_pack("{s:{s:s,s:s}}", "error", "code", np_errc_name(err->code),
                     "message", err->message);
     if (doc != NULL) {
@@ -257,7 +451,7 @@ queue_error(struct srv_http *h, struct MHD_Connection *conn,
     }
     if (resp.body != NULL)
         resp.body_len = strlen(resp.body);
-    return queue_response(h, conn, &resp);
+    return queue_response(h, conn, req, &resp);
 }
 
 /* Answers 401 with the challenge of RFC 6750: `error="invalid_token"` when
@@ -325,7 +519,7 @@ dispatch(struct srv_http *h, struct MHD_Connection *conn, struct srv_req *req,
 
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req);
     if (np_error_is_set(&req->err))
-        return queue_error(h, conn, &req->err);
+        return queue_error(h, conn, req, &req->err);
     memset(&areq, 0, sizeof(areq));
     areq.method = method;
     areq.path = url;
@@ -334,9 +528,17 @@ dispatch(struct srv_http *h, struct MHD_Connection *conn, struct srv_req *req,
     areq.content_type = req->content_type;
     areq.body = req->len != 0 ? req->body : NULL;
     areq.body_len = req->len;
+    areq.if_none_match = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    areq.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_ORIGIN);
+    areq.cors_method = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCESS_CONTROL_REQUEST_METHOD);
     memset(&resp, 0, sizeof(resp));
     api_dispatch(h->ctx, &areq, &resp);
-    ret = queue_response(h, conn, &resp);
+    if (resp.published != 0)
+        log_published(req, resp.published);
+    ret = queue_response(h, conn, req, &resp);
     api_response_fini(&resp);
     return ret;
 }
@@ -363,9 +565,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
             np_error_init(&err);
             np_error_set(&err, NP_E_NOMEM,
                          "The server ran out of memory; retry later.");
-            return queue_error(h, conn, &err);
+            return queue_error(h, conn, NULL, &err);
         }
         *con_cls = req;
+        req_begin(h, req, conn, url, method);
         /* Before the body and before routing: a caller without a token
          * learns nothing, not even which paths exist. */
         if (h->auth != NULL && srv_auth_needed(h->auth, method, url)) {
@@ -384,7 +587,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
                          "The request body of %llu bytes is larger than the "
                          "limit of %zu bytes (--max-body).",
                          declared, h->max_body);
-            return queue_error(h, conn, &req->err);
+            return queue_error(h, conn, req, &req->err);
         }
         return MHD_YES;
     }
@@ -409,7 +612,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     }
     if (np_error_is_set(&req->err))
-        return queue_error(h, conn, &req->err);
+        return queue_error(h, conn, req, &req->err);
     return dispatch(h, conn, req, url, method);
 }
 
@@ -420,10 +623,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct srv_http *h = cls;
 
-    (void)conn;
-    (void)toe;
     if (*con_cls == NULL)
         return;
+    req_log(*con_cls, conn, toe);
     req_free(h, *con_cls);
     *con_cls = NULL;
 }
@@ -518,6 +720,8 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
     h->max_body = cfg->max_body;
     h->quiesced = MHD_INVALID_SOCKET;
     atomic_init(&h->stopping, false);
+    h->id_seed = id_seed();
+    atomic_init(&h->next_id, 0);
     pthread_mutex_init(&h->lock, NULL);
     /* Drain deadlines are measured on the monotonic clock. */
     pthread_condattr_init(&ca);

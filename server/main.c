@@ -336,9 +336,13 @@ main(int argc, char *argv[])
         status = fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         goto out;
     }
+    log_init(cfg.log_format, cfg.log_level);
+    log_info("starting netpolq %s (pid %ld)", NETPOLQ_VERSION, (long)getpid());
     api_config_defaults(&acfg);
     acfg.ipblock_matches_pods = cfg.ipblock_matches_pods;
     acfg.limits.max_body = cfg.max_body;
+    acfg.cors_origins = (const char *const *)cfg.cors_origins;
+    acfg.ncors_origins = cfg.ncors_origins;
     acfg.limits.max_objects = cfg.max_objects;
     acfg.limits.max_depth = cfg.max_depth;
     acfg.limits.max_string = cfg.max_string;
@@ -384,6 +388,16 @@ main(int argc, char *argv[])
         print_load_error(&err);
         goto out;
     }
+    if (loads.nfiles > 0) {
+        struct np_snapshot *snap = np_state_acquire(&ctx.state);
+
+        log_info("loaded %zu file%s: revision %llu, %u namespaces, %u pods, "
+                 "%u network policies",
+                 loads.nfiles, loads.nfiles == 1 ? "" : "s",
+                 (unsigned long long)snap->revision, snap->nnamespaces,
+                 snap->npods, snap->npolicies);
+        np_snapshot_release(snap);
+    }
     loads_fini(&loads);
     atomic_store(&ctx.ready, true);
 
@@ -400,7 +414,8 @@ main(int argc, char *argv[])
     }
     srv_config_format_addr((const struct sockaddr *)&cfg.addr,
                            srv_http_port(http), addr, sizeof(addr));
-    log_info("listening on %s://%s (revision %llu, threads %u, %s%s)",
+    /* Whatever --log-level says: other programs wait for this line. */
+    log_note("listening on %s://%s (revision %llu, threads %u, %s%s)",
              srv_http_scheme(http), addr,
              (unsigned long long)current_revision(&ctx), cfg.threads,
              srv_http_mode(http),
