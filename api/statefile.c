@@ -257,7 +257,8 @@ api_statefile_restore(struct api_ctx *ctx, const char *data, size_t len,
     struct np_builder *b = NULL;
     struct np_snapshot *base = NULL;
     struct np_snapshot *snap = NULL;
-    uint64_t format, revision, nns, nworkloads, npods, npols;
+    uint64_t format = 0, revision = 0, nns = 0, nworkloads = 0, npods = 0;
+    uint64_t npols = 0;
     int rc = -1;
 
     memset(&docs, 0, sizeof(docs));
