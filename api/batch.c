@@ -304,7 +304,10 @@ int
 api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
                struct api_response *resp)
 {
-    struct scan s = { .p = req->body, .end = req->body + req->body_len };
+    /* An empty body is NULL; NULL + 0 is undefined behaviour in C. */
+    struct scan s = { .p = req->body,
+                      .end = req->body != NULL ? req->body + req->body_len
+                                               : NULL };
     struct fast_query *qs = NULL, *nq;
     size_t nqs = 0, capqs = 0, i, nallowed = 0;
     bool seen_queries = false, seen_trace = false, trace = true;
