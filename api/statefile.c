@@ -85,8 +85,7 @@ put_item(struct out *o, const char *source, const char *what, size_t *nitems)
 {
     if (source == NULL)
         return np_error_set(o->err, NP_E_INTERNAL,
-                            "%s has no source to save in the state file",
-                            what);
+                            "%s has no source to save in the state file", what);
     if (*nitems > 0 && put(o, ",\n", 2) != 0)
         return -1;
     (*nitems)++;
@@ -97,8 +96,9 @@ int
 api_statefile_write(const struct np_snapshot *snap, api_write_fn *write,
                     void *arg, struct np_error *err)
 {
-    struct out o = { .write = write, .arg = arg, .hash = FNV_OFFSET,
-                     .err = err };
+    struct out o = {
+        .write = write, .arg = arg, .hash = FNV_OFFSET, .err = err
+    };
     char buf[256];
     size_t nitems = 0;
     uint32_t i;
@@ -151,8 +151,7 @@ api_statefile_write(const struct np_snapshot *snap, api_write_fn *write,
     if (n < 0 || (size_t)n != TRAILER_LEN)
         return np_error_set(err, NP_E_INTERNAL, "state file trailer");
     if (write(arg, buf, (size_t)n, err) != 0)
-        return np_error_set(err, NP_E_INTERNAL,
-                            "cannot write the state file");
+        return np_error_set(err, NP_E_INTERNAL, "cannot write the state file");
     return 0;
 }
 
@@ -257,7 +256,12 @@ api_statefile_restore(struct api_ctx *ctx, const char *data, size_t len,
     struct np_builder *b = NULL;
     struct np_snapshot *base = NULL;
     struct np_snapshot *snap = NULL;
-    uint64_t format = 0, revision = 0, nns = 0, nworkloads = 0, npods = 0;
+    /* Zeroed for compilers that cannot follow get_count()'s -1. */
+    uint64_t format = 0;
+    uint64_t revision = 0;
+    uint64_t nns = 0;
+    uint64_t nworkloads = 0;
+    uint64_t npods = 0;
     uint64_t npols = 0;
     int rc = -1;
 
@@ -282,8 +286,7 @@ api_statefile_restore(struct api_ctx *ctx, const char *data, size_t len,
     }
     if (get_count(root, "revision", INT64_MAX, &revision, name, err) != 0 ||
         get_count(root, "namespaces", UINT32_MAX, &nns, name, err) != 0 ||
-        get_count(root, "workloads", UINT32_MAX, &nworkloads, name, err) !=
-            0 ||
+        get_count(root, "workloads", UINT32_MAX, &nworkloads, name, err) != 0 ||
         get_count(root, "pods", UINT32_MAX, &npods, name, err) != 0 ||
         get_count(root, "networkPolicies", UINT32_MAX, &npols, name, err) != 0)
         goto out;
@@ -324,18 +327,16 @@ api_statefile_restore(struct api_ctx *ctx, const char *data, size_t len,
     else
         snap = np_builder_build(b, revision, err);
     if (snap != NULL &&
-        (snap->ndeclared_namespaces != nns ||
-         snap->nworkloads != nworkloads || snap->npods != npods ||
-         snap->npolicies != npols)) {
+        (snap->ndeclared_namespaces != nns || snap->nworkloads != nworkloads ||
+         snap->npods != npods || snap->npolicies != npols)) {
         np_error_set(err, NP_E_SYNTAX,
                      "%s is damaged: it lists %llu namespaces, %llu "
                      "workloads, %llu pods and %llu NetworkPolicies but holds "
                      "%u, %u, %u and %u",
                      name, (unsigned long long)nns,
-                     (unsigned long long)nworkloads,
-                     (unsigned long long)npods, (unsigned long long)npols,
-                     snap->ndeclared_namespaces, snap->nworkloads, snap->npods,
-                     snap->npolicies);
+                     (unsigned long long)nworkloads, (unsigned long long)npods,
+                     (unsigned long long)npols, snap->ndeclared_namespaces,
+                     snap->nworkloads, snap->npods, snap->npolicies);
         np_snapshot_release(snap);
         snap = NULL;
     }

@@ -78,8 +78,7 @@ add_token(struct srv_auth *a, const char *p, size_t len, size_t *cap,
 }
 
 struct srv_auth *
-srv_auth_load(const char *path, enum srv_auth_scope scope,
-              struct np_error *err)
+srv_auth_load(const char *path, enum srv_auth_scope scope, struct np_error *err)
 {
     struct srv_auth *a;
     char *data = NULL;
@@ -154,14 +153,17 @@ is_read(const char *method)
 }
 
 bool
-srv_auth_needed(const struct srv_auth *a, const char *method,
-                const char *path)
+srv_auth_needed(const struct srv_auth *a, const char *method, const char *path)
 {
     static const char query_prefix[] = "/reachability";
     size_t n = sizeof(query_prefix) - 1;
 
     if (is_read(method) &&
         (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0))
+        return false;
+    /* A CORS preflight never carries credentials (Fetch standard, CORS
+     * protocol), and its answer tells only which methods a path takes. */
+    if (strcmp(method, "OPTIONS") == 0)
         return false;
     if (a->scope == SRV_AUTH_ALL)
         return true;

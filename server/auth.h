@@ -43,7 +43,7 @@ size_t srv_auth_ntokens(const struct srv_auth *a);
  * with SRV_AUTH_ALL every request except GET or HEAD of /healthz and
  * /readyz; with SRV_AUTH_WRITES only requests that may change the state,
  * that is every method but GET and HEAD, except POST to the query routes
- * under /reachability. */
+ * under /reachability. OPTIONS (CORS preflights) never needs one. */
 bool srv_auth_needed(const struct srv_auth *a, const char *method,
                      const char *path);
 

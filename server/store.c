@@ -176,8 +176,7 @@ fail:
 }
 
 int
-srv_store_load(struct srv_store *st, struct api_ctx *ctx,
-               struct np_error *err)
+srv_store_load(struct srv_store *st, struct api_ctx *ctx, struct np_error *err)
 {
     char *data;
     size_t len;
@@ -195,8 +194,7 @@ srv_store_load(struct srv_store *st, struct api_ctx *ctx,
 }
 
 int
-srv_store_save(void *arg, const struct np_snapshot *snap,
-               struct np_error *err)
+srv_store_save(void *arg, const struct np_snapshot *snap, struct np_error *err)
 {
     struct srv_store *st = arg;
     struct sink *s;

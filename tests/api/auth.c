@@ -159,8 +159,7 @@ state_revision(const char *auth)
     char www[256];
     long rev;
 
-    cr_assert_eq(call("GET", "/state", NULL, auth, &r, www), 200, "%s",
-                 r.body);
+    cr_assert_eq(call("GET", "/state", NULL, auth, &r, www), 200, "%s", r.body);
     rev = (long)json_integer_value(json_object_get(r.json, "revision"));
     thttp_resp_fini(&r);
     return rev;
@@ -170,9 +169,9 @@ Test(auth, no_header_answers_401_with_a_bearer_challenge, .init = start_all,
      .fini = stop)
 {
     static const char *const paths[][2] = {
-        { "GET", "/state" },      { "GET", "/pods" },
-        { "GET", "/openapi.yaml" }, { "GET", "/no/such/path" },
-        { "PUT", "/state" },      { "DELETE", "/state" },
+        { "GET", "/state" },         { "GET", "/pods" },
+        { "GET", "/openapi.yaml" },  { "GET", "/no/such/path" },
+        { "PUT", "/state" },         { "DELETE", "/state" },
         { "POST", "/reachability" },
     };
     struct thttp_resp r;
@@ -238,8 +237,7 @@ Test(auth, wrong_tokens_answer_401_invalid_token, .init = start_all,
     assert_exit_0();
 }
 
-Test(auth, each_token_of_the_file_is_accepted, .init = start_all,
-     .fini = stop)
+Test(auth, each_token_of_the_file_is_accepted, .init = start_all, .fini = stop)
 {
     struct thttp_resp r;
     char www[256];
@@ -254,9 +252,9 @@ Test(auth, each_token_of_the_file_is_accepted, .init = start_all,
     cr_assert_eq(call("GET", "/pods", NULL, "bearer " TOKEN_B, &r, www), 200,
                  "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(call("POST", "/reachability", query, "Bearer " TOKEN_A, &r,
-                      www),
-                 200, "%s", r.body);
+    cr_assert_eq(
+        call("POST", "/reachability", query, "Bearer " TOKEN_A, &r, www), 200,
+        "%s", r.body);
     cr_assert(json_is_true(json_object_get(r.json, "allowed")), "%s", r.body);
     thttp_resp_fini(&r);
     cr_assert_eq(call("DELETE", "/namespaces/a/pods/p2", NULL,
@@ -267,7 +265,7 @@ Test(auth, each_token_of_the_file_is_accepted, .init = start_all,
     assert_exit_0();
 }
 
-Test(auth, health_and_readiness_need_no_token, .init = start_all,
+Test(auth, health_readiness_and_preflights_need_no_token, .init = start_all,
      .fini = stop)
 {
     struct thttp_resp r;
@@ -282,6 +280,15 @@ Test(auth, health_and_readiness_need_no_token, .init = start_all,
     /* A wrong token does not spoil them either. */
     cr_assert_eq(call("GET", "/healthz", NULL, "Bearer nope", &r, www), 200,
                  "%s", r.body);
+    thttp_resp_fini(&r);
+    /* Browsers send CORS preflights without credentials. */
+    call("OPTIONS", "/state", NULL, NULL, &r, www);
+    cr_assert_neq(r.status, 401, "OPTIONS /state: %s", r.body);
+    cr_assert_eq(www[0], '\0', "WWW-Authenticate: %s", www);
+    thttp_resp_fini(&r);
+    /* Other methods on the open paths are not open. */
+    call("POST", "/healthz", "{}", NULL, &r, www);
+    assert_unauthorized(&r, www, false);
     thttp_resp_fini(&r);
     assert_exit_0();
 }
@@ -312,22 +319,19 @@ Test(auth, writes_mode_protects_changes_only, .init = start_writes,
         thttp_resp_fini(&r);
     }
     /* Reads and queries need no token. */
-    cr_assert_eq(call("GET", "/state", NULL, NULL, &r, www), 200, "%s",
-                 r.body);
+    cr_assert_eq(call("GET", "/state", NULL, NULL, &r, www), 200, "%s", r.body);
     cr_assert_eq(json_integer_value(json_object_get(r.json, "revision")), 1);
     thttp_resp_fini(&r);
-    cr_assert_eq(call("GET", "/pods", NULL, NULL, &r, www), 200, "%s",
+    cr_assert_eq(call("GET", "/pods", NULL, NULL, &r, www), 200, "%s", r.body);
+    thttp_resp_fini(&r);
+    cr_assert_eq(call("POST", "/reachability", query, NULL, &r, www), 200, "%s",
                  r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(call("POST", "/reachability", query, NULL, &r, www), 200,
+    cr_assert_eq(call("POST", "/reachability/batch", batch, NULL, &r, www), 200,
                  "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(call("POST", "/reachability/batch", batch, NULL, &r, www),
-                 200, "%s", r.body);
-    thttp_resp_fini(&r);
-    cr_assert_eq(call("GET",
-                      "/reachability?from=a/p1&to=a/p2&port=80", NULL, NULL,
-                      &r, www),
+    cr_assert_eq(call("GET", "/reachability?from=a/p1&to=a/p2&port=80", NULL,
+                      NULL, &r, www),
                  200, "%s", r.body);
     thttp_resp_fini(&r);
     /* A change with a token still works. */

@@ -30,12 +30,12 @@
 #include "tests/support/http.h"
 #include "tests/support/server.h"
 
-#define ROUNDS       50
-#define SEED         0x6e70710aU
-#define MAX_KILL_US  60000
-#define SMALL_PODS   4
-#define MEDIUM_PODS  60
-#define LARGE_PODS   1500
+#define ROUNDS      50
+#define SEED        0x6e70710aU
+#define MAX_KILL_US 60000
+#define SMALL_PODS  4
+#define MEDIUM_PODS 60
+#define LARGE_PODS  1500
 
 static struct tsrv srv;
 static char dir[64];
@@ -371,7 +371,8 @@ assert_listing(const char *path, const char *key, const struct names *want,
                  revision);
     items = json_object_get(r.json, key);
     cr_assert(json_is_array(items), "%s: %.200s", path, r.body);
-    json_array_foreach (items, i, item) {
+    json_array_foreach(items, i, item)
+    {
         const char *ns = json_string_value(json_object_get(item, "namespace"));
         const char *name = json_string_value(json_object_get(item, "name"));
         json_t *meta = json_object_get(item, "metadata");
@@ -461,8 +462,8 @@ pick_op(struct op *op, const struct model *acked, struct model *next,
                      : LARGE_PODS);
 }
 
-Test(durability, sigkill_never_loses_an_acknowledged_change,
-     .init = make_dir, .fini = cleanup, .timeout = 300)
+Test(durability, sigkill_never_loses_an_acknowledged_change, .init = make_dir,
+     .fini = cleanup, .timeout = 300)
 {
     struct model acked = { 0 };
     struct model next = { 0 };
@@ -501,9 +502,9 @@ Test(durability, sigkill_never_loses_an_acknowledged_change,
             }
             cr_assert_eq(r.status, 200, "round %u: %s %s: %ld %s", round,
                          op.method, op.path, r.status, r.body);
-            cr_assert_eq(json_integer_value(json_object_get(r.json,
-                                                            "revision")),
-                         revision + 1, "round %u: %s", round, r.body);
+            cr_assert_eq(
+                json_integer_value(json_object_get(r.json, "revision")),
+                revision + 1, "round %u: %s", round, r.body);
             thttp_resp_fini(&r);
             revision++;
             acked_total++;
@@ -615,8 +616,8 @@ Test(durability, revisions_keep_counting_across_restarts, .init = make_dir,
     cr_assert_eq(tsrv_stop(&srv), 0);
 }
 
-Test(durability, load_applies_on_top_of_the_restored_state,
-     .init = make_dir, .fini = cleanup)
+Test(durability, load_applies_on_top_of_the_restored_state, .init = make_dir,
+     .fini = cleanup)
 {
     static const char load[] =
         "apiVersion: v1\nkind: Pod\n"
@@ -683,8 +684,7 @@ assert_start_fails(const char *path, const char *what)
     cr_assert_eq(out.status, 1, "status %d: %s", out.status, out.err);
     cr_assert(strstr(out.err, path) != NULL, "the file is not named: %s",
               out.err);
-    cr_assert(strstr(out.err, what) != NULL, "no \"%s\" in: %s", what,
-              out.err);
+    cr_assert(strstr(out.err, what) != NULL, "no \"%s\" in: %s", what, out.err);
     cr_assert(strstr(out.err, "listening") == NULL, "%s", out.err);
     tsrv_output_fini(&out);
 }
@@ -771,8 +771,8 @@ Test(durability, damaged_and_garbage_files_stop_the_start, .init = make_dir,
     free(data);
 }
 
-Test(durability, missing_directory_and_file_are_told_apart,
-     .init = make_dir, .fini = cleanup)
+Test(durability, missing_directory_and_file_are_told_apart, .init = make_dir,
+     .fini = cleanup)
 {
     char path[192];
 

@@ -110,8 +110,9 @@ documents(unsigned n)
     unsigned i;
 
     for (i = 0; i < n; i++)
-        buf_printf(&b, "---\napiVersion: v1\nkind: Namespace\n"
-                       "metadata: {name: doc-%u}\n",
+        buf_printf(&b,
+                   "---\napiVersion: v1\nkind: Namespace\n"
+                   "metadata: {name: doc-%u}\n",
                    i);
     return b.s;
 }
@@ -206,8 +207,8 @@ start_with(const char *flag, const char *value)
 {
     const char *args[] = { flag, value, NULL };
 
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq %s %s did not start",
-                 flag, value);
+    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq %s %s did not start", flag,
+                 value);
 }
 
 Test(limits, max_body_flag, .fini = stop)
@@ -319,9 +320,9 @@ Test(limits, max_batch_flag, .fini = stop)
     size_t i;
 
     start_with("--max-batch", "2");
-    cr_assert_eq(send_body("POST", "/reachability/batch", "application/json",
-                           ok, &r),
-                 200, "%s", r.body);
+    cr_assert_eq(
+        send_body("POST", "/reachability/batch", "application/json", ok, &r),
+        200, "%s", r.body);
     thttp_resp_fini(&r);
     for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         send_body("POST", paths[i], "application/json", over, &r);
@@ -367,9 +368,9 @@ Test(limits, max_matrix_pods_flag, .fini = stop)
     cr_assert_eq(send_body("PUT", "/state", "application/yaml", pods, &r), 200,
                  "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(send_body("POST", "/reachability/matrix", "application/json",
-                           ok, &r),
-                 200, "%s", r.body);
+    cr_assert_eq(
+        send_body("POST", "/reachability/matrix", "application/json", ok, &r),
+        200, "%s", r.body);
     thttp_resp_fini(&r);
     send_body("POST", "/reachability/matrix", "application/json", over, &r);
     assert_limit(&r, 400, "limit_exceeded", "max_matrix_pods", "2");
@@ -525,8 +526,7 @@ trickle(void *arg)
         size_t i;
 
         for (i = 0; i < s->nfds; i++)
-            (void)thttp_send(s->fds[i], &header[pos % (sizeof(header) - 1)],
-                             1);
+            (void)thttp_send(s->fds[i], &header[pos % (sizeof(header) - 1)], 1);
         pos++;
         sleep_ms(150);
     }
@@ -578,18 +578,30 @@ Test(limits, help_lists_every_limit_flag)
 {
     static const char *const args[] = { "--help", NULL };
     static const char *const words[] = {
-        "--max-objects",        "NETPOLQ_MAX_OBJECTS",
-        "--max-depth",          "NETPOLQ_MAX_DEPTH",
-        "--max-string",         "NETPOLQ_MAX_STRING",
-        "--max-documents",      "NETPOLQ_MAX_DOCUMENTS",
-        "--max-batch",          "NETPOLQ_MAX_BATCH",
-        "--max-matrix-pods",    "NETPOLQ_MAX_MATRIX_PODS",
-        "--max-connections",    "NETPOLQ_MAX_CONNECTIONS",
-        "--connection-timeout", "NETPOLQ_CONNECTION_TIMEOUT",
-        "--token-file",         "NETPOLQ_TOKEN_FILE",
-        "--auth",               "NETPOLQ_AUTH",
-        "--tls-cert",           "NETPOLQ_TLS_CERT",
-        "--tls-key",            "NETPOLQ_TLS_KEY",
+        "--max-objects",
+        "NETPOLQ_MAX_OBJECTS",
+        "--max-depth",
+        "NETPOLQ_MAX_DEPTH",
+        "--max-string",
+        "NETPOLQ_MAX_STRING",
+        "--max-documents",
+        "NETPOLQ_MAX_DOCUMENTS",
+        "--max-batch",
+        "NETPOLQ_MAX_BATCH",
+        "--max-matrix-pods",
+        "NETPOLQ_MAX_MATRIX_PODS",
+        "--max-connections",
+        "NETPOLQ_MAX_CONNECTIONS",
+        "--connection-timeout",
+        "NETPOLQ_CONNECTION_TIMEOUT",
+        "--token-file",
+        "NETPOLQ_TOKEN_FILE",
+        "--auth",
+        "NETPOLQ_AUTH",
+        "--tls-cert",
+        "NETPOLQ_TLS_CERT",
+        "--tls-key",
+        "NETPOLQ_TLS_KEY",
     };
     struct tsrv_output out;
     size_t i;

@@ -40,8 +40,7 @@ make_cert(const char *prefix)
              "-keyout %s/%s.key -out %s/%s.crt >%s/openssl.log 2>&1",
              dir, prefix, dir, prefix, dir);
     rc = system(cmd);
-    cr_assert_eq(rc, 0, "openssl req failed (%d); see %s/openssl.log", rc,
-                 dir);
+    cr_assert_eq(rc, 0, "openssl req failed (%d); see %s/openssl.log", rc, dir);
 }
 
 static void
@@ -60,8 +59,8 @@ setup(void)
 static void
 teardown(void)
 {
-    static const char *const files[] = { "server.crt", "server.key",
-                                         "other.crt",  "other.key",
+    static const char *const files[] = { "server.crt",  "server.key",
+                                         "other.crt",   "other.key",
                                          "openssl.log", "tokens",
                                          "garbage.pem" };
     char path[192];
@@ -83,9 +82,13 @@ TestSuite(tls, .init = setup, .fini = teardown);
 static void
 start_tls(const char *token_file)
 {
-    const char *args[] = { "--tls-cert", cert, "--tls-key", key,
+    const char *args[] = { "--tls-cert",
+                           cert,
+                           "--tls-key",
+                           key,
                            token_file != NULL ? "--token-file" : NULL,
-                           token_file, NULL };
+                           token_file,
+                           NULL };
 
     cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start with TLS");
     snprintf(base, sizeof(base), "https://localhost:%u", srv.port);
@@ -100,8 +103,8 @@ assert_exit_0(void)
 
 /* Sends a request over HTTPS trusting ca; returns 0 when an answer came. */
 static int
-https(const char *method, const char *path, const char *body,
-      const char *auth, const char *ca, struct thttp_resp *r)
+https(const char *method, const char *path, const char *body, const char *auth,
+      const char *ca, struct thttp_resp *r)
 {
     struct thttp_auth_req req = {
         .method = method,
@@ -138,12 +141,11 @@ Test(tls, serves_https_that_verifies_against_its_certificate)
                  r.body);
     cr_assert_eq(r.status, 200, "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(https("PUT", "/state", pods, NULL, cert, &r), 0, "%s",
-                 r.body);
+    cr_assert_eq(https("PUT", "/state", pods, NULL, cert, &r), 0, "%s", r.body);
     cr_assert_eq(r.status, 200, "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(https("POST", "/reachability", query, NULL, cert, &r), 0,
-                 "%s", r.body);
+    cr_assert_eq(https("POST", "/reachability", query, NULL, cert, &r), 0, "%s",
+                 r.body);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(json_is_true(json_object_get(r.json, "allowed")), "%s", r.body);
     thttp_resp_fini(&r);
@@ -216,8 +218,8 @@ Test(tls, unusable_certificate_files_stop_the_start)
     char missing[128];
     struct tsrv_output out;
     FILE *f;
-    const char *args[] = { "--listen", "127.0.0.1:1", "--tls-cert", NULL,
-                           "--tls-key", NULL, NULL };
+    const char *args[] = { "--listen",  "127.0.0.1:1", "--tls-cert", NULL,
+                           "--tls-key", NULL,          NULL };
 
     snprintf(missing, sizeof(missing), "%s/missing.crt", dir);
     args[3] = missing;
