@@ -229,190 +229,11 @@ api_labels_encode(const struct np_snapshot *snap, const struct np_labels *ls)
     return finish(o, ok);
 }
 
-json_t *
-api_endpoint_encode(const struct np_snapshot *snap,
-                    const struct np_endpoint *ep)
-{
-    const struct np_pod *pod = ep->pod;
-    json_t *o = json_object();
-    bool ok = true;
-
-    if (pod == NULL) {
-        put(o, "ip", ip_text(&ep->ip), &ok);
-        put(o, "external", json_true(), &ok);
-        return finish(o, ok);
-    }
-    /* A workload as the query named it; its template has no address. */
-    if (pod->workload_kind != NULL) {
-        put(o, "namespace", json_string(ns_name(snap, pod->ns)), &ok);
-        put(o, "workload", json_sprintf("%s/%s", pod->workload_kind, pod->name),
-            &ok);
-        if (pod->host_network)
-            put(o, "hostNetwork", json_true(), &ok);
-        return finish(o, ok);
-    }
-    put(o, "namespace", json_string(ns_name(snap, pod->ns)), &ok);
-    put(o, "pod", json_string(pod->name), &ok);
-    /* The address peers see: the one the query gave, else the pod's own
-     * (its node's for hostNetwork pods). */
-    if (ep->has_ip)
-        put(o, "ip", ip_text(&ep->ip), &ok);
-    else if (pod->host_network && pod->has_host_ip)
-        put(o, "ip", ip_text(&pod->host_ip), &ok);
-    else if (!pod->host_network && pod->nips > 0)
-        put(o, "ip", ip_text(&pod->ips[0]), &ok);
-    if (pod->host_network)
-        put(o, "hostNetwork", json_true(), &ok);
-    return finish(o, ok);
-}
-
 /* "from" for ingress rule peers, "to" for egress. */
 static const char *
 peers_field(enum np_dir dir)
 {
     return dir == NP_DIR_INGRESS ? "from" : "to";
-}
-
-static json_t *
-match_results(const struct np_match_result *m, uint32_t n, enum np_dir dir,
-              uint32_t rule, const char *field)
-{
-    json_t *a = json_array();
-    bool ok = true;
-    uint32_t i;
-
-    for (i = 0; i < n; i++) {
-        json_t *o = json_object();
-        bool ook = true;
-
-        put(o, "index", json_integer(i), &ook);
-        put(o, "path",
-            json_sprintf("spec.%s[%u].%s[%u]", np_dir_name(dir), (unsigned)rule,
-                         field, (unsigned)i),
-            &ook);
-        put(o, "matched", json_boolean(m[i].matched), &ook);
-        put(o, "reason", api_json_text(m[i].reason != NULL ? m[i].reason : ""),
-            &ook);
-        push(a, finish(o, ook), &ok);
-    }
-    return finish(a, ok);
-}
-
-static json_t *
-rule_result(const struct np_rule_result *r, enum np_dir dir)
-{
-    json_t *o = json_object();
-    bool ok = true;
-
-    put(o, "index", json_integer(r->index), &ok);
-    put(o, "path",
-        json_sprintf("spec.%s[%u]", np_dir_name(dir), (unsigned)r->index), &ok);
-    put(o, "matched", json_boolean(r->matched), &ok);
-    put(o, "peerMatched", json_boolean(r->peer_ok), &ok);
-    put(o, "portMatched", json_boolean(r->port_ok), &ok);
-    put(o, "reason", api_json_text(r->reason != NULL ? r->reason : ""), &ok);
-    put(o, "peers",
-        match_results(r->peers, r->npeers, dir, r->index, peers_field(dir)),
-        &ok);
-    put(o, "ports", match_results(r->ports, r->nports, dir, r->index, "ports"),
-        &ok);
-    return finish(o, ok);
-}
-
-static json_t *
-policy_result(const struct np_snapshot *snap, const struct np_policy_result *p,
-              enum np_dir dir)
-{
-    json_t *o = json_object();
-    json_t *rules = json_array();
-    bool ok = true;
-    uint32_t i;
-
-    put(o, "policy", policy_ref(snap, p->policy), &ok);
-    put(o, "allowed", json_boolean(p->allowed), &ok);
-    put(o, "reason", api_json_text(p->reason != NULL ? p->reason : ""), &ok);
-    for (i = 0; i < p->nrules; i++)
-        push(rules, rule_result(&p->rules[i], dir), &ok);
-    put(o, "rules", rules, &ok);
-    return finish(o, ok);
-}
-
-static json_t *
-rule_ref(const struct np_snapshot *snap, const struct np_side *side,
-         const struct np_rule_ref *r)
-{
-    const char *dir = np_dir_name(side->dir);
-    json_t *o = json_object();
-    bool ok = true;
-
-    if (r->policy >= side->npolicies)
-        return finish(o, false);
-    put(o, "policy", policy_ref(snap, side->policies[r->policy].policy), &ok);
-    put(o, "rule", json_integer(r->rule), &ok);
-    put(o, "rulePath", json_sprintf("spec.%s[%u]", dir, (unsigned)r->rule),
-        &ok);
-    if (r->peer >= 0) {
-        put(o, "peer", json_integer(r->peer), &ok);
-        put(o, "peerPath",
-            json_sprintf("spec.%s[%u].%s[%d]", dir, (unsigned)r->rule,
-                         peers_field(side->dir), (int)r->peer),
-            &ok);
-    } else {
-        put(o, "peer", json_null(), &ok);
-        put(o, "peerPath", json_null(), &ok);
-    }
-    if (r->port >= 0) {
-        put(o, "port", json_integer(r->port), &ok);
-        put(o, "portPath",
-            json_sprintf("spec.%s[%u].ports[%d]", dir, (unsigned)r->rule,
-                         (int)r->port),
-            &ok);
-    } else {
-        put(o, "port", json_null(), &ok);
-        put(o, "portPath", json_null(), &ok);
-    }
-    return finish(o, ok);
-}
-
-/* pod is the side's pod: the source for egress, the destination for
- * ingress; NULL for an address outside the cluster. */
-static json_t *
-side_encode(const struct np_snapshot *snap, const struct np_side *side,
-            const struct np_pod *pod)
-{
-    json_t *o = json_object();
-    json_t *by = json_array();
-    json_t *trace = json_array();
-    bool ok = true;
-    uint32_t i;
-
-    put(o, "allowed", json_boolean(side->allowed), &ok);
-    put(o, "isolated", json_boolean(side->isolated), &ok);
-    put(o, "decision", json_string(np_side_why_name(side->why)), &ok);
-    /* A workload's side names the workload, and no pod. */
-    if (pod != NULL && pod->workload_kind != NULL) {
-        put(o, "pod", json_null(), &ok);
-        put(o, "workload", workload_ref(snap, pod), &ok);
-    } else {
-        put(o, "pod", pod != NULL ? pod_ref(snap, pod) : json_null(), &ok);
-    }
-    /* CONTRACT.md: the policies that select the pod for this direction,
-     * from the snapshot's index, so they are listed even where the verdict
-     * needed no rule (a pod reaching itself). */
-    put(o, "policies",
-        pod != NULL ? policy_refs(snap, pod->policies[side->dir],
-                                  pod->npolicies[side->dir])
-                    : json_array(),
-        &ok);
-    put(o, "reason", api_json_text(side->reason != NULL ? side->reason : ""),
-        &ok);
-    for (i = 0; i < side->nallowed_by; i++)
-        push(by, rule_ref(snap, side, &side->allowed_by[i]), &ok);
-    put(o, "allowedBy", by, &ok);
-    for (i = 0; i < side->npolicies; i++)
-        push(trace, policy_result(snap, &side->policies[i], side->dir), &ok);
-    put(o, "trace", trace, &ok);
-    return finish(o, ok);
 }
 
 /* printf onto the end of buf, which keeps whatever fits. */
@@ -510,47 +331,300 @@ append_side(char *buf, size_t size, const struct np_snapshot *snap,
 
 /* The answer in one sentence: the verdict, then the sides that decided it
  * (both when allowed, the denying ones when denied). */
-static json_t *
-verdict_reason(const struct np_snapshot *snap, const struct np_query *q,
-               const struct np_verdict *v)
+static void
+verdict_reason_text(const struct np_snapshot *snap, const struct np_query *q,
+                    const struct np_verdict *v, char *buf, size_t size)
 {
-    char buf[1024];
-
-    if (v->self)
-        return json_string("allowed: traffic from a pod to itself is always "
-                           "allowed, whatever the policies");
-    snprintf(buf, sizeof(buf), "%s: ", v->allowed ? "allowed" : "denied");
+    if (v->self) {
+        snprintf(buf, size,
+                 "allowed: traffic from a pod to itself is always "
+                 "allowed, whatever the policies");
+        return;
+    }
+    snprintf(buf, size, "%s: ", v->allowed ? "allowed" : "denied");
     if (v->allowed || !v->egress.allowed)
-        append_side(buf, sizeof(buf), snap, q, &v->egress);
+        append_side(buf, size, snap, q, &v->egress);
     if (!v->allowed && !v->egress.allowed && !v->ingress.allowed)
-        appendf(buf, sizeof(buf), "; and ");
+        appendf(buf, size, "; and ");
     else if (v->allowed)
-        appendf(buf, sizeof(buf), "; ");
+        appendf(buf, size, "; ");
     if (v->allowed || !v->ingress.allowed)
-        append_side(buf, sizeof(buf), snap, q, &v->ingress);
-    return api_json_text(buf);
+        append_side(buf, size, snap, q, &v->ingress);
 }
 
-json_t *
-api_verdict_encode(const struct np_snapshot *snap, const struct api_query *aq,
-                   const struct np_verdict *v)
-{
-    json_t *o = json_object();
-    bool ok = true;
+/* --- the reachability answer, written as text (jsonw.c): it is the most
+ * frequent answer, and writing it directly costs a fraction of building
+ * and serializing a tree of values --- */
 
-    put(o, "allowed", json_boolean(v->allowed), &ok);
-    put(o, "revision", json_integer((json_int_t)snap->revision), &ok);
-    put(o, "from", api_endpoint_encode(snap, &aq->q.from), &ok);
-    put(o, "to", api_endpoint_encode(snap, &aq->q.to), &ok);
-    put(o, "port", json_integer(aq->q.port), &ok);
-    put(o, "protocol", json_string(np_proto_name(aq->q.proto)), &ok);
-    if (aq->port_name[0] != '\0')
-        put(o, "portName", json_string(aq->port_name), &ok);
-    put(o, "self", json_boolean(v->self), &ok);
-    put(o, "reason", verdict_reason(snap, &aq->q, v), &ok);
-    put(o, "egress", side_encode(snap, &v->egress, aq->q.from.pod), &ok);
-    put(o, "ingress", side_encode(snap, &v->ingress, aq->q.to.pod), &ok);
-    return finish(o, ok);
+static void
+w_ref(struct api_jw *w, const char *ns, const char *name)
+{
+    api_jw_string_begin(w);
+    api_jw_string_add(w, ns);
+    api_jw_string_add(w, "/");
+    api_jw_string_add(w, name);
+    api_jw_string_end(w);
+}
+
+static void
+w_ip(struct api_jw *w, const struct np_ip *ip)
+{
+    char buf[NP_IP_STRLEN];
+
+    np_ip_format(ip, buf, sizeof(buf));
+    api_jw_string(w, buf);
+}
+
+static void
+w_endpoint(struct api_jw *w, const struct np_snapshot *snap,
+           const struct np_endpoint *ep)
+{
+    const struct np_pod *pod = ep->pod;
+
+    api_jw_object(w);
+    if (pod == NULL) {
+        api_jw_key(w, "ip");
+        w_ip(w, &ep->ip);
+        api_jw_key(w, "external");
+        api_jw_bool(w, true);
+    } else if (pod->workload_kind != NULL) {
+        api_jw_key(w, "namespace");
+        api_jw_string(w, ns_name(snap, pod->ns));
+        api_jw_key(w, "workload");
+        w_ref(w, pod->workload_kind, pod->name);
+        if (pod->host_network) {
+            api_jw_key(w, "hostNetwork");
+            api_jw_bool(w, true);
+        }
+    } else {
+        api_jw_key(w, "namespace");
+        api_jw_string(w, ns_name(snap, pod->ns));
+        api_jw_key(w, "pod");
+        api_jw_string(w, pod->name);
+        if (ep->has_ip) {
+            api_jw_key(w, "ip");
+            w_ip(w, &ep->ip);
+        } else if (pod->host_network && pod->has_host_ip) {
+            api_jw_key(w, "ip");
+            w_ip(w, &pod->host_ip);
+        } else if (!pod->host_network && pod->nips > 0) {
+            api_jw_key(w, "ip");
+            w_ip(w, &pod->ips[0]);
+        }
+        if (pod->host_network) {
+            api_jw_key(w, "hostNetwork");
+            api_jw_bool(w, true);
+        }
+    }
+    api_jw_end_object(w);
+}
+
+/* "spec.DIR[rule]" and, with field, ".FIELD[i]". */
+static void
+w_path(struct api_jw *w, enum np_dir dir, uint32_t rule, const char *field,
+       uint32_t i)
+{
+    api_jw_string_begin(w);
+    api_jw_string_add(w, "spec.");
+    api_jw_string_add(w, np_dir_name(dir));
+    api_jw_string_add(w, "[");
+    api_jw_string_add_uint(w, rule);
+    api_jw_string_add(w, "]");
+    if (field != NULL) {
+        api_jw_string_add(w, ".");
+        api_jw_string_add(w, field);
+        api_jw_string_add(w, "[");
+        api_jw_string_add_uint(w, i);
+        api_jw_string_add(w, "]");
+    }
+    api_jw_string_end(w);
+}
+
+static void
+w_match_results(struct api_jw *w, const struct np_match_result *m, uint32_t n,
+                enum np_dir dir, uint32_t rule, const char *field)
+{
+    uint32_t i;
+
+    api_jw_array(w);
+    for (i = 0; i < n; i++) {
+        api_jw_object(w);
+        api_jw_key(w, "index");
+        api_jw_int(w, i);
+        api_jw_key(w, "path");
+        w_path(w, dir, rule, field, i);
+        api_jw_key(w, "matched");
+        api_jw_bool(w, m[i].matched);
+        api_jw_key(w, "reason");
+        api_jw_string(w, m[i].reason != NULL ? m[i].reason : "");
+        api_jw_end_object(w);
+    }
+    api_jw_end_array(w);
+}
+
+static void
+w_rule_result(struct api_jw *w, const struct np_rule_result *r, enum np_dir dir)
+{
+    api_jw_object(w);
+    api_jw_key(w, "index");
+    api_jw_int(w, r->index);
+    api_jw_key(w, "path");
+    w_path(w, dir, r->index, NULL, 0);
+    api_jw_key(w, "matched");
+    api_jw_bool(w, r->matched);
+    api_jw_key(w, "peerMatched");
+    api_jw_bool(w, r->peer_ok);
+    api_jw_key(w, "portMatched");
+    api_jw_bool(w, r->port_ok);
+    api_jw_key(w, "reason");
+    api_jw_string(w, r->reason != NULL ? r->reason : "");
+    api_jw_key(w, "peers");
+    w_match_results(w, r->peers, r->npeers, dir, r->index, peers_field(dir));
+    api_jw_key(w, "ports");
+    w_match_results(w, r->ports, r->nports, dir, r->index, "ports");
+    api_jw_end_object(w);
+}
+
+static void
+w_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
+           const struct np_side *side, const struct np_rule_ref *r)
+{
+    const struct np_policy *pol = side->policies[r->policy].policy;
+
+    api_jw_object(w);
+    api_jw_key(w, "policy");
+    w_ref(w, ns_name(snap, pol->ns), pol->name);
+    api_jw_key(w, "rule");
+    api_jw_int(w, r->rule);
+    api_jw_key(w, "rulePath");
+    w_path(w, side->dir, r->rule, NULL, 0);
+    api_jw_key(w, "peer");
+    if (r->peer >= 0)
+        api_jw_int(w, r->peer);
+    else
+        api_jw_null(w);
+    api_jw_key(w, "peerPath");
+    if (r->peer >= 0)
+        w_path(w, side->dir, r->rule, peers_field(side->dir),
+               (uint32_t)r->peer);
+    else
+        api_jw_null(w);
+    api_jw_key(w, "port");
+    if (r->port >= 0)
+        api_jw_int(w, r->port);
+    else
+        api_jw_null(w);
+    api_jw_key(w, "portPath");
+    if (r->port >= 0)
+        w_path(w, side->dir, r->rule, "ports", (uint32_t)r->port);
+    else
+        api_jw_null(w);
+    api_jw_end_object(w);
+}
+
+static void
+w_side(struct api_jw *w, const struct np_snapshot *snap,
+       const struct np_side *side, const struct np_pod *pod)
+{
+    uint32_t i, j;
+
+    api_jw_object(w);
+    api_jw_key(w, "allowed");
+    api_jw_bool(w, side->allowed);
+    api_jw_key(w, "isolated");
+    api_jw_bool(w, side->isolated);
+    api_jw_key(w, "decision");
+    api_jw_string(w, np_side_why_name(side->why));
+    api_jw_key(w, "pod");
+    if (pod != NULL && pod->workload_kind != NULL) {
+        api_jw_null(w);
+        api_jw_key(w, "workload");
+        api_jw_string_begin(w);
+        api_jw_string_add(w, ns_name(snap, pod->ns));
+        api_jw_string_add(w, "/");
+        api_jw_string_add(w, pod->workload_kind);
+        api_jw_string_add(w, "/");
+        api_jw_string_add(w, pod->name);
+        api_jw_string_end(w);
+    } else if (pod != NULL) {
+        w_ref(w, ns_name(snap, pod->ns), pod->name);
+    } else {
+        api_jw_null(w);
+    }
+    api_jw_key(w, "policies");
+    api_jw_array(w);
+    for (i = 0; pod != NULL && i < pod->npolicies[side->dir]; i++) {
+        const struct np_policy *pol =
+            &snap->policies[pod->policies[side->dir][i]];
+
+        w_ref(w, ns_name(snap, pol->ns), pol->name);
+    }
+    api_jw_end_array(w);
+    api_jw_key(w, "reason");
+    api_jw_string(w, side->reason != NULL ? side->reason : "");
+    api_jw_key(w, "allowedBy");
+    api_jw_array(w);
+    for (i = 0; i < side->nallowed_by; i++) {
+        if (side->allowed_by[i].policy < side->npolicies)
+            w_rule_ref(w, snap, side, &side->allowed_by[i]);
+    }
+    api_jw_end_array(w);
+    api_jw_key(w, "trace");
+    api_jw_array(w);
+    for (i = 0; i < side->npolicies; i++) {
+        const struct np_policy_result *p = &side->policies[i];
+
+        api_jw_object(w);
+        api_jw_key(w, "policy");
+        w_ref(w, ns_name(snap, p->policy->ns), p->policy->name);
+        api_jw_key(w, "allowed");
+        api_jw_bool(w, p->allowed);
+        api_jw_key(w, "reason");
+        api_jw_string(w, p->reason != NULL ? p->reason : "");
+        api_jw_key(w, "rules");
+        api_jw_array(w);
+        for (j = 0; j < p->nrules; j++)
+            w_rule_result(w, &p->rules[j], side->dir);
+        api_jw_end_array(w);
+        api_jw_end_object(w);
+    }
+    api_jw_end_array(w);
+    api_jw_end_object(w);
+}
+
+void
+api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
+                  const struct api_query *aq, const struct np_verdict *v)
+{
+    char reason[1024];
+
+    api_jw_object(w);
+    api_jw_key(w, "allowed");
+    api_jw_bool(w, v->allowed);
+    api_jw_key(w, "revision");
+    api_jw_int(w, (long long)snap->revision);
+    api_jw_key(w, "from");
+    w_endpoint(w, snap, &aq->q.from);
+    api_jw_key(w, "to");
+    w_endpoint(w, snap, &aq->q.to);
+    api_jw_key(w, "port");
+    api_jw_int(w, aq->q.port);
+    api_jw_key(w, "protocol");
+    api_jw_string(w, np_proto_name(aq->q.proto));
+    if (aq->port_name[0] != '\0') {
+        api_jw_key(w, "portName");
+        api_jw_string(w, aq->port_name);
+    }
+    api_jw_key(w, "self");
+    api_jw_bool(w, v->self);
+    api_jw_key(w, "reason");
+    verdict_reason_text(snap, &aq->q, v, reason, sizeof(reason));
+    api_jw_string(w, reason);
+    api_jw_key(w, "egress");
+    w_side(w, snap, &v->egress, aq->q.from.pod);
+    api_jw_key(w, "ingress");
+    w_side(w, snap, &v->ingress, aq->q.to.pod);
+    api_jw_end_object(w);
 }
 
 static json_t *

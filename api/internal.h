@@ -178,6 +178,44 @@ api_handler_fn api_reach_batch;
 api_handler_fn api_isolation_get;
 api_handler_fn api_workload_isolation_get;
 
+/* --- jsonw.c: JSON text written directly --- */
+
+#define API_JW_DEPTH 32
+
+struct api_jw {
+    char *p; /* owned */
+    size_t len, cap;
+    bool fail;
+    bool after_key;
+    int depth;
+    bool first[API_JW_DEPTH];
+};
+
+void api_jw_init(struct api_jw *w);
+void api_jw_fini(struct api_jw *w);
+
+/* Returns the text (owned by the caller, NUL-terminated, *len bytes) and
+ * leaves w empty, or NULL when writing failed or a container is open. */
+char *api_jw_finish(struct api_jw *w, size_t *len);
+
+void api_jw_object(struct api_jw *w);
+void api_jw_end_object(struct api_jw *w);
+void api_jw_array(struct api_jw *w);
+void api_jw_end_array(struct api_jw *w);
+void api_jw_key(struct api_jw *w, const char *k);
+/* A string value; NULL writes null. */
+void api_jw_string(struct api_jw *w, const char *s);
+/* A string value written in pieces. */
+void api_jw_string_begin(struct api_jw *w);
+void api_jw_string_add(struct api_jw *w, const char *s);
+void api_jw_string_add_uint(struct api_jw *w, unsigned long long n);
+void api_jw_string_end(struct api_jw *w);
+void api_jw_int(struct api_jw *w, long long n);
+void api_jw_bool(struct api_jw *w, bool b);
+void api_jw_null(struct api_jw *w);
+/* A value that is already JSON text. */
+void api_jw_raw(struct api_jw *w, const char *text, size_t len);
+
 /* --- batch.c --- */
 
 /* Answers POST /reachability/batch with "trace": false when the body has the
@@ -268,12 +306,10 @@ int api_query_from_args(const struct np_snapshot *snap,
 json_t *api_json_text(const char *s);
 json_t *api_labels_encode(const struct np_snapshot *snap,
                           const struct np_labels *ls);
-json_t *api_endpoint_encode(const struct np_snapshot *snap,
-                            const struct np_endpoint *ep);
-/* The reachability answer of CONTRACT.md with the traces of v. */
-json_t *api_verdict_encode(const struct np_snapshot *snap,
-                           const struct api_query *aq,
-                           const struct np_verdict *v);
+/* The reachability answer of CONTRACT.md with the traces of v, written
+ * to w (jsonw.c). */
+void api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
+                       const struct api_query *aq, const struct np_verdict *v);
 json_t *api_isolation_encode(const struct np_snapshot *snap,
                              const struct np_pod *pod);
 json_t *api_namespace_encode(const struct np_snapshot *snap,

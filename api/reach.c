@@ -7,6 +7,7 @@
  */
 #include "api/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -16,39 +17,71 @@
 
 static const char *const batch_fields[] = { "queries", "trace", NULL };
 
-/* Answers one decoded query. trace false is the fast path: the verdict and
- * the revision only. Returns the answer (owned), or NULL with err set. The
- * verdict is added to tally: [0] allowed, [1] denied (for the metrics). */
-static json_t *
+/* Writes the answer to one decoded query to w. trace false is the fast
+ * path: the verdict and the revision only. The verdict is added to tally:
+ * [0] allowed, [1] denied (for the metrics). Returns 0, or -1 with err set
+ * (out of memory). */
+static int
 answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
        const struct api_query *aq, bool trace, uint64_t tally[2],
-       struct np_error *err)
+       struct api_jw *w, struct np_error *err)
 {
     struct np_verdict v;
     struct np_arena a;
-    json_t *out;
 
     if (!trace) {
         bool allowed = np_eval_allowed(snap, &ctx->opts, &aq->q);
 
         tally[allowed ? 0 : 1]++;
-        out = json_pack("{s:b,s:I}", "allowed", allowed, "revision",
-                        (json_int_t)snap->revision);
-        if (out == NULL)
-            np_error_set(err, NP_E_NOMEM, "out of memory writing the answer");
-        return out;
+        api_jw_object(w);
+        api_jw_key(w, "allowed");
+        api_jw_bool(w, allowed);
+        api_jw_key(w, "revision");
+        api_jw_int(w, (long long)snap->revision);
+        api_jw_end_object(w);
+        return 0;
     }
     np_arena_init(&a);
     if (np_eval_trace(snap, &ctx->opts, &aq->q, &a, &v, err) != 0) {
         np_arena_free_all(&a);
-        return NULL;
+        return -1;
     }
     tally[v.allowed ? 0 : 1]++;
-    out = api_verdict_encode(snap, aq, &v);
+    api_verdict_write(w, snap, aq, &v);
     np_arena_free_all(&a);
-    if (out == NULL)
-        np_error_set(err, NP_E_NOMEM, "out of memory writing the answer");
-    return out;
+    return 0;
+}
+
+/* Answers one query with its trace, or the error. */
+static void
+reply_one(struct api_ctx *ctx, const struct np_snapshot *snap,
+          const struct api_query *aq, struct api_response *resp)
+{
+    uint64_t tally[2] = { 0, 0 };
+    struct np_error err;
+    struct api_jw w;
+    size_t len;
+    char *text;
+
+    np_error_init(&err);
+    api_jw_init(&w);
+    if (answer(ctx, snap, aq, true, tally, &w, &err) != 0) {
+        api_jw_fini(&w);
+        api_reply_error(resp, &err);
+        return;
+    }
+    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
+    text = api_jw_finish(&w, &len);
+    if (text == NULL) {
+        np_error_set(&err, NP_E_NOMEM, "out of memory writing the answer");
+        api_reply_error(resp, &err);
+        return;
+    }
+    free(resp->body);
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = text;
+    resp->body_len = len;
 }
 
 void
@@ -59,9 +92,7 @@ api_reach_post(struct api_ctx *ctx, const struct api_request *req,
     struct np_snapshot *snap;
     struct api_query aq;
     struct np_error err;
-    uint64_t tally[2] = { 0, 0 };
     json_t *doc;
-    json_t *out;
 
     (void)params;
     (void)nparams;
@@ -70,17 +101,10 @@ api_reach_post(struct api_ctx *ctx, const struct api_request *req,
         return;
     np_error_init(&err);
     snap = np_state_acquire(&ctx->state);
-    if (api_query_decode(snap, doc, &aq, &err) != 0) {
-        api_reply_error(resp, &err);
-        goto out;
-    }
-    out = answer(ctx, snap, &aq, true, tally, &err);
-    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
-    if (out == NULL)
+    if (api_query_decode(snap, doc, &aq, &err) != 0)
         api_reply_error(resp, &err);
     else
-        api_reply_json(resp, 200, out);
-out:
+        reply_one(ctx, snap, &aq, resp);
     np_snapshot_release(snap);
     json_decref(doc);
 }
@@ -93,24 +117,15 @@ api_reach_get(struct api_ctx *ctx, const struct api_request *req,
     struct np_snapshot *snap;
     struct api_query aq;
     struct np_error err;
-    uint64_t tally[2] = { 0, 0 };
-    json_t *out;
 
     (void)params;
     (void)nparams;
     np_error_init(&err);
     snap = np_state_acquire(&ctx->state);
-    if (api_query_from_args(snap, req, &aq, &err) != 0) {
-        api_reply_error(resp, &err);
-        goto out;
-    }
-    out = answer(ctx, snap, &aq, true, tally, &err);
-    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
-    if (out == NULL)
+    if (api_query_from_args(snap, req, &aq, &err) != 0)
         api_reply_error(resp, &err);
     else
-        api_reply_json(resp, 200, out);
-out:
+        reply_one(ctx, snap, &aq, resp);
     np_snapshot_release(snap);
 }
 
@@ -163,15 +178,16 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
     struct np_snapshot *snap = NULL;
     const json_t *queries = NULL;
     struct np_error err;
-    json_t *results = NULL;
     uint64_t tally[2] = { 0, 0 };
+    struct api_jw w;
     json_t *doc;
-    json_t *out;
     bool trace;
-    size_t i;
+    size_t i, len;
+    char *text;
 
     (void)params;
     (void)nparams;
+    api_jw_init(&w);
     if (api_batch_fast(ctx, req, resp) == 0)
         return;
     doc = api_body_json_or_reply(req, resp);
@@ -183,40 +199,51 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
         goto out;
     }
     snap = np_state_acquire(&ctx->state);
-    results = json_array();
-    if (results == NULL)
-        goto nomem;
+    api_jw_object(&w);
+    api_jw_key(&w, "revision");
+    api_jw_int(&w, (long long)snap->revision);
+    api_jw_key(&w, "results");
+    api_jw_array(&w);
     for (i = 0; i < json_array_size(queries); i++) {
         struct np_error qerr;
         struct api_query aq;
-        json_t *one;
 
         np_error_init(&qerr);
         /* A query that cannot be answered fails alone, as {"error": ...} in
          * its place; running out of memory fails the whole batch. */
-        if (api_query_decode(snap, json_array_get(queries, i), &aq, &qerr) != 0)
-            one = api_error_encode(&qerr);
-        else
-            one = answer(ctx, snap, &aq, trace, tally, &qerr);
-        if (one == NULL || json_array_append_new(results, one) != 0)
+        if (api_query_decode(snap, json_array_get(queries, i), &aq, &qerr) !=
+            0) {
+            json_t *e = api_error_encode(&qerr);
+            char *t = e != NULL ? json_dumps(e, JSON_COMPACT) : NULL;
+
+            json_decref(e);
+            if (t == NULL)
+                goto nomem;
+            api_jw_raw(&w, t, strlen(t));
+            api_json_free(t);
+        } else if (answer(ctx, snap, &aq, trace, tally, &w, &qerr) != 0) {
             goto nomem;
+        }
     }
-    /* "o" steals results, even when json_pack() fails. */
-    out = json_pack("{s:I,s:o}", "revision", (json_int_t)snap->revision,
-                    "results", results);
-    results = NULL;
-    if (out == NULL)
+    api_jw_end_array(&w);
+    api_jw_end_object(&w);
+    text = api_jw_finish(&w, &len);
+    if (text == NULL)
         goto nomem;
     api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
     api_metrics_batch(ctx->metrics, json_array_size(queries));
-    api_reply_json(resp, 200, out);
+    free(resp->body);
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = text;
+    resp->body_len = len;
     goto out;
 nomem:
     np_error_set(&err, NP_E_NOMEM,
                  "out of memory answering the batch; send fewer queries");
     api_reply_error(resp, &err);
 out:
-    json_decref(results);
+    api_jw_fini(&w);
     np_snapshot_release(snap);
     json_decref(doc);
 }

@@ -212,7 +212,14 @@ check_one(const struct np_snapshot *snap, const struct np_eval_opts *opts,
     memset(&aq, 0, sizeof(aq));
     aq.q = q;
     aq.proto_given = true;
-    json_decref(api_verdict_encode(snap, &aq, &v));
+    {
+        struct api_jw w;
+        size_t len;
+
+        api_jw_init(&w);
+        api_verdict_write(&w, snap, &aq, &v);
+        free(api_jw_finish(&w, &len));
+    }
     np_arena_free_all(&a);
 }
 

@@ -1,0 +1,320 @@
+/*
+ * A JSON text writer for the answers that are written most often: verdicts
+ * with their traces. Building a tree of jansson values only to serialize it
+ * costs more than the evaluation it reports; this writes the same text
+ * directly. Strings are escaped as jansson's compact output escapes them,
+ * and bytes that are not UTF-8 become U+FFFD as in api_json_text().
+ *
+ * Errors (out of memory, nesting deeper than API_JW_DEPTH) are remembered
+ * and reported once by api_jw_finish().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+
+static void
+grow(struct api_jw *w, size_t more)
+{
+    size_t ncap;
+    char *np;
+
+    if (w->fail || w->len + more < w->cap)
+        return;
+    ncap = w->cap == 0 ? 1024 : w->cap;
+    while (ncap <= w->len + more)
+        ncap *= 2;
+    np = realloc(w->p, ncap);
+    if (np == NULL) {
+        w->fail = true;
+        return;
+    }
+    w->p = np;
+    w->cap = ncap;
+}
+
+static void
+put(struct api_jw *w, const char *s, size_t n)
+{
+    grow(w, n + 1);
+    if (w->fail)
+        return;
+    memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+static void
+putc1(struct api_jw *w, char c)
+{
+    grow(w, 2);
+    if (w->fail)
+        return;
+    w->p[w->len++] = c;
+}
+
+/* The comma before a value, unless it follows a key or opens a container. */
+static void
+sep(struct api_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->depth > 0) {
+        if (!w->first[w->depth])
+            putc1(w, ',');
+        w->first[w->depth] = false;
+    }
+}
+
+void
+api_jw_init(struct api_jw *w)
+{
+    memset(w, 0, sizeof(*w));
+}
+
+void
+api_jw_fini(struct api_jw *w)
+{
+    free(w->p);
+    memset(w, 0, sizeof(*w));
+}
+
+char *
+api_jw_finish(struct api_jw *w, size_t *len)
+{
+    char *p;
+
+    if (w->fail || w->depth != 0) {
+        api_jw_fini(w);
+        return NULL;
+    }
+    grow(w, 1);
+    if (w->fail) {
+        api_jw_fini(w);
+        return NULL;
+    }
+    w->p[w->len] = '\0';
+    p = w->p;
+    *len = w->len;
+    memset(w, 0, sizeof(*w));
+    return p;
+}
+
+static void
+open_container(struct api_jw *w, char c)
+{
+    sep(w);
+    putc1(w, c);
+    if (w->depth + 1 >= API_JW_DEPTH) {
+        w->fail = true;
+        return;
+    }
+    w->depth++;
+    w->first[w->depth] = true;
+}
+
+void
+api_jw_object(struct api_jw *w)
+{
+    open_container(w, '{');
+}
+
+void
+api_jw_array(struct api_jw *w)
+{
+    open_container(w, '[');
+}
+
+void
+api_jw_end_object(struct api_jw *w)
+{
+    putc1(w, '}');
+    if (w->depth > 0)
+        w->depth--;
+}
+
+void
+api_jw_end_array(struct api_jw *w)
+{
+    putc1(w, ']');
+    if (w->depth > 0)
+        w->depth--;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len, i;
+    unsigned cp;
+
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* The escaped bytes of s[0..n), without quotes. */
+static void
+escaped(struct api_jw *w, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+
+    grow(w, n + 2);
+    while (i < n) {
+        unsigned char c = p[i];
+        char esc[8];
+        size_t k;
+
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            i++;
+            run++;
+            continue;
+        }
+        put(w, s + i - run, run);
+        run = 0;
+        if (c >= 0x80) {
+            k = utf8_seq(p + i, n - i);
+            if (k == 0) {
+                put(w, "\xef\xbf\xbd", 3);
+                i++;
+            } else {
+                put(w, s + i, k);
+                i += k;
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            put(w, "\\\"", 2);
+            break;
+        case '\\':
+            put(w, "\\\\", 2);
+            break;
+        case '\b':
+            put(w, "\\b", 2);
+            break;
+        case '\f':
+            put(w, "\\f", 2);
+            break;
+        case '\n':
+            put(w, "\\n", 2);
+            break;
+        case '\r':
+            put(w, "\\r", 2);
+            break;
+        case '\t':
+            put(w, "\\t", 2);
+            break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04X", c);
+            put(w, esc, 6);
+        }
+        i++;
+    }
+    put(w, s + i - run, run);
+}
+
+void
+api_jw_key(struct api_jw *w, const char *k)
+{
+    sep(w);
+    putc1(w, '"');
+    escaped(w, k, strlen(k));
+    put(w, "\":", 2);
+    w->after_key = true;
+}
+
+void
+api_jw_string(struct api_jw *w, const char *s)
+{
+    if (s == NULL) {
+        api_jw_null(w);
+        return;
+    }
+    sep(w);
+    putc1(w, '"');
+    escaped(w, s, strlen(s));
+    putc1(w, '"');
+}
+
+void
+api_jw_string_begin(struct api_jw *w)
+{
+    sep(w);
+    putc1(w, '"');
+}
+
+void
+api_jw_string_add(struct api_jw *w, const char *s)
+{
+    escaped(w, s, strlen(s));
+}
+
+void
+api_jw_string_add_uint(struct api_jw *w, unsigned long long n)
+{
+    char buf[24];
+    int len = snprintf(buf, sizeof(buf), "%llu", n);
+
+    put(w, buf, (size_t)len);
+}
+
+void
+api_jw_string_end(struct api_jw *w)
+{
+    putc1(w, '"');
+}
+
+void
+api_jw_int(struct api_jw *w, long long n)
+{
+    char buf[24];
+    int len = snprintf(buf, sizeof(buf), "%lld", n);
+
+    sep(w);
+    put(w, buf, (size_t)len);
+}
+
+void
+api_jw_bool(struct api_jw *w, bool b)
+{
+    sep(w);
+    if (b)
+        put(w, "true", 4);
+    else
+        put(w, "false", 5);
+}
+
+void
+api_jw_null(struct api_jw *w)
+{
+    sep(w);
+    put(w, "null", 4);
+}
+
+void
+api_jw_raw(struct api_jw *w, const char *text, size_t len)
+{
+    sep(w);
+    put(w, text, len);
+}
