@@ -326,6 +326,36 @@ apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: extra}
 spec: {ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: extra}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, ports: [{containerPort: 80, name: http}]}]}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-7d9
+  namespace: extra
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web}]
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, ports: [{containerPort: 80, name: http}]}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: extra}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {hostNetwork: true, containers: [{name: agent}]}
 `;
 
 const q = (from, to, port, protocol) => ({ from, to, port, ...(protocol ? { protocol } : {}) });
@@ -333,6 +363,8 @@ const client = { namespace: 'test-b', pod: 'client-pod' };
 const server = { namespace: 'test-a', pod: 'server-pod' };
 const web = { namespace: 'extra', pod: 'web-7d9-abcde' };
 const agent = { namespace: 'extra', pod: 'host-agent' };
+const webDeploy = { namespace: 'extra', workload: 'Deployment/web' };
+const agentSet = { namespace: 'extra', workload: 'DaemonSet/agent' };
 
 // [method, target, options]
 const requests = [
@@ -376,6 +408,11 @@ const requests = [
   ['POST', '/reachability', { body: q(agent, web, 80) }],
   ['POST', '/reachability', { body: q(web, agent, 'metrics') }],
   ['POST', '/reachability', { body: q(web, web, 80) }],
+  ['POST', '/reachability', { body: q(client, webDeploy, 'http') }],
+  ['POST', '/reachability', { body: q(agentSet, webDeploy, 80) }],
+  ['POST', '/reachability', { body: q(webDeploy, { namespace: 'extra', workload: 'Deployment/nope' }, 80) }],
+  ['POST', '/reachability', { body: q(webDeploy, { namespace: 'extra', workload: 'deployment/web' }, 80) }],
+  ['GET', '/reachability?from=extra/DaemonSet/agent&to=extra/Deployment/web&port=http'],
   ['POST', '/reachability', { body: q(client, { namespace: 'test-a', pod: 'nope' }, 80) }],
   ['POST', '/reachability', { body: q(client, server, 0) }],
   ['POST', '/reachability', { body: q(client, server, 'https') }],
@@ -436,6 +473,20 @@ const requests = [
   ['GET', '/networkpolicies/test-a/default-deny-ingress'],
   ['GET', '/networkpolicies/test-a/nope'],
   ['GET', '/networkpolicies/test-a/default-deny-ingress?x=1'],
+  ['GET', '/workloads'],
+  ['GET', '/workloads?namespace=extra&labelSelector=app%3Dweb'],
+  ['GET', '/workloads?labelSelector=' + encodeURIComponent('app in (')],
+  ['GET', '/workloads/extra/ReplicaSet/web-7d9'],
+  ['GET', '/workloads/extra/DaemonSet/agent'],
+  ['GET', '/workloads/extra/deployment/web'],
+  ['GET', '/workloads/extra/Deployment/nope'],
+  ['GET', '/workloads/extra/Deployment/web/isolation'],
+  ['GET', '/workloads/extra/DaemonSet/agent/isolation'],
+  ['GET', '/workloads/extra/Deployment/nope/isolation'],
+  ['GET', '/workloads/extra/Deployment/web/isolation?x=1'],
+  ['DELETE', '/namespaces/extra/workloads/ReplicaSet/web-7d9'],
+  ['DELETE', '/namespaces/extra/workloads/ReplicaSet/web-7d9'],
+  ['DELETE', '/namespaces/extra/workloads/replicaset/web-7d9'],
 
   // Replacing and deleting.
   ['PUT', '/state', { body: walkthroughYaml, contentType: 'application/yaml' }],
