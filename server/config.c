@@ -861,8 +861,9 @@ srv_config_usage(FILE *fp)
         }
     }
     fprintf(fp, "\nExit status: 0 after SIGINT or SIGTERM, 1 when start-up "
-                "fails (a --load\nerror, the address is in use), 2 for a bad "
-                "option.\n");
+                "fails (a --load\nerror, a damaged state file, an unusable "
+                "token file or TLS certificate,\nthe address is in use), 2 "
+                "for a bad option.\n");
 }
 
 void
