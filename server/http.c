@@ -458,19 +458,32 @@ queue_error(struct srv_http *h, struct MHD_Connection *conn,
  * a token was given but is not ours. */
 static enum MHD_Result
 queue_unauthorized(struct srv_http *h, struct MHD_Connection *conn,
-                   enum srv_auth_result why)
+                   struct srv_req *req, enum srv_auth_result why)
 {
     struct MHD_Response *r;
+    struct api_response cors;
     enum MHD_Result ret;
     bool invalid = why == SRV_AUTH_INVALID;
+    size_t len = invalid ? sizeof(unauthorized_invalid) - 1
+                         : sizeof(unauthorized_missing) - 1;
+    size_t i;
 
     r = MHD_create_response_from_buffer(
-        invalid ? sizeof(unauthorized_invalid) - 1
-                : sizeof(unauthorized_missing) - 1,
-        (void *)(invalid ? unauthorized_invalid : unauthorized_missing),
+        len, (void *)(invalid ? unauthorized_invalid : unauthorized_missing),
         MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
+    /* A dashboard on an allowed origin can read the 401 like any answer. */
+    memset(&cors, 0, sizeof(cors));
+    api_cors_headers(h->ctx,
+                     MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_ORIGIN),
+                     &cors);
+    for (i = 0; i < cors.nheaders; i++)
+        MHD_add_response_header(r, cors.headers[i].name, cors.headers[i].value);
+    MHD_add_response_header(r, "X-Request-Id", req->id);
+    req->status = MHD_HTTP_UNAUTHORIZED;
+    req->bytes_out = strcmp(req->method, "HEAD") == 0 ? 0 : len;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -578,7 +591,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                             MHD_HTTP_HEADER_AUTHORIZATION));
 
             if (ar != SRV_AUTH_OK)
-                return queue_unauthorized(h, conn, ar);
+                return queue_unauthorized(h, conn, req, ar);
         }
         /* Refuse before reading a byte of it: libmicrohttpd then discards
          * the body and closes the connection after the answer. */

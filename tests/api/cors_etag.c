@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -49,6 +50,34 @@ start_env(void)
     cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
 }
 
+/* A token file for the suite with --token-file, removed by its .fini. */
+static char token_file[64];
+
+static void
+start_auth(void)
+{
+    const char *args[] = { "--cors-origin", DASH, "--token-file", token_file,
+                           NULL };
+    FILE *fp;
+    int fd;
+
+    snprintf(token_file, sizeof(token_file), "/tmp/netpolq-cors-XXXXXX");
+    fd = mkstemp(token_file);
+    cr_assert(fd >= 0);
+    fp = fdopen(fd, "w");
+    cr_assert_not_null(fp);
+    fputs("dash-token-1\n", fp);
+    fclose(fp);
+    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
+}
+
+static void
+stop_auth(void)
+{
+    tsrv_stop(&srv);
+    unlink(token_file);
+}
+
 static void
 start_default(void)
 {
@@ -71,6 +100,7 @@ assert_exit_0(void)
 TestSuite(cors, .init = start_cors, .fini = stop_quietly);
 TestSuite(cors_wildcard, .init = start_wildcard, .fini = stop_quietly);
 TestSuite(cors_env, .init = start_env, .fini = stop_quietly);
+TestSuite(cors_auth, .init = start_auth, .fini = stop_auth);
 TestSuite(cors_off, .init = start_default, .fini = stop_quietly);
 TestSuite(cors_cli);
 TestSuite(etag, .init = start_default, .fini = stop_quietly);
@@ -268,6 +298,37 @@ Test(cors_env, the_variable_holds_a_comma_separated_list)
     thdr_resp_fini(&r);
     send("GET", "/healthz", "Origin: https://c.example.com", NULL, &r);
     assert_no_cors(&r);
+    thdr_resp_fini(&r);
+    assert_exit_0();
+}
+
+Test(cors_auth, a_preflight_needs_no_token_and_a_401_is_readable)
+{
+    struct thdr_resp r;
+    char id[80];
+
+    /* Browsers never send credentials with a preflight. */
+    send("OPTIONS", "/state", "Origin: " DASH,
+         "Access-Control-Request-Method: PUT", &r);
+    cr_assert_eq(r.status, 204, "%ld %s", r.status, r.body);
+    assert_header(&r, "Access-Control-Allow-Origin", DASH);
+    thdr_resp_fini(&r);
+    /* From another origin it is no preflight: 405, and no CORS headers. */
+    send("OPTIONS", "/state", "Origin: " EVIL,
+         "Access-Control-Request-Method: PUT", &r);
+    cr_assert_eq(r.status, 405);
+    assert_no_cors(&r);
+    thdr_resp_fini(&r);
+    /* The dashboard can read why it was refused. */
+    send("GET", "/state", "Origin: " DASH, NULL, &r);
+    cr_assert_eq(r.status, 401);
+    assert_header(&r, "Access-Control-Allow-Origin", DASH);
+    cr_assert(thdr_get(&r, "X-Request-Id", id, sizeof(id)), "%s", r.headers);
+    thdr_resp_fini(&r);
+    send("GET", "/state", "Origin: " DASH, "Authorization: Bearer dash-token-1",
+         &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    assert_header(&r, "Access-Control-Allow-Origin", DASH);
     thdr_resp_fini(&r);
     assert_exit_0();
 }
