@@ -14,52 +14,41 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Runs the harness on the bytes of path, in an allocation of exactly their
+ * size, so that reading past them is an error under AddressSanitizer, as
+ * under libFuzzer. */
 static int
 run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *data = NULL;
-    size_t len = 0, cap = 0, n;
+    long size;
+    int rc = -1;
 
     if (f == NULL) {
         perror(path);
         return -1;
     }
-    for (;;) {
-        if (len == cap) {
-            uint8_t *p;
-
-            cap = cap != 0 ? cap * 2 : 4096;
-            p = realloc(data, cap);
-            if (p == NULL) {
-                fprintf(stderr, "%s: out of memory\n", path);
-                free(data);
-                fclose(f);
-                return -1;
-            }
-            data = p;
-        }
-        n = fread(data + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
+    size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        perror(path);
+        goto out;
     }
+    data = malloc(size != 0 ? (size_t)size : 1);
+    if (data == NULL) {
+        fprintf(stderr, "%s: out of memory\n", path);
+        goto out;
+    }
+    if (fread(data, 1, (size_t)size, f) != (size_t)size) {
+        fprintf(stderr, "%s: short read\n", path);
+        goto out;
+    }
+    LLVMFuzzerTestOneInput(data, (size_t)size);
+    rc = 0;
+out:
+    free(data);
     fclose(f);
-    /* Exactly len bytes, so that reading past them is an error under
-     * AddressSanitizer, as under libFuzzer. */
-    {
-        uint8_t *exact = malloc(len != 0 ? len : 1);
-
-        if (exact == NULL) {
-            free(data);
-            return -1;
-        }
-        memcpy(exact, data, len);
-        free(data);
-        LLVMFuzzerTestOneInput(exact, len);
-        free(exact);
-    }
-    return 0;
+    return rc;
 }
 
 static int

@@ -172,8 +172,11 @@ cidr_contains(const char *cidr, const char *ip)
     size_t len;
     long i;
 
-    if (slash == NULL || (len = (size_t)(slash - cidr)) >= sizeof(buf))
+    if (slash == NULL)
         abort(); /* the builder rejects such a block */
+    len = (size_t)(slash - cidr);
+    if (len >= sizeof(buf))
+        abort();
     memcpy(buf, cidr, len);
     buf[len] = '\0';
     prefix = strtol(slash + 1, NULL, 10);
