@@ -76,9 +76,10 @@ tag_kind(api_handler_fn *handler)
     /* The answers of these routes are functions of the revision and the
      * request alone. */
     static api_handler_fn *const by_revision[] = {
-        api_state_get,  api_namespaces_list, api_namespace_get,
-        api_pods_list,  api_pod_get,         api_policies_list,
-        api_policy_get, api_reach_get,       api_isolation_get,
+        api_state_get,      api_namespaces_list, api_namespace_get,
+        api_pods_list,      api_pod_get,         api_policies_list,
+        api_policy_get,     api_reach_get,       api_isolation_get,
+        api_workloads_list, api_workload_get,    api_workload_isolation_get,
     };
     size_t i;
 

@@ -376,7 +376,11 @@ Test(cors_cli, origins_with_a_path_or_mixed_with_a_star_are_refused)
 static const char cluster[] =
     "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n"
     "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: a, labels: "
-    "{app: web}}\nstatus: {podIP: 10.0.0.1}\n";
+    "{app: web}}\nstatus: {podIP: 10.0.0.1}\n---\n"
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: "
+    "a}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n"
+    "    metadata: {labels: {app: api}}\n"
+    "    spec: {containers: [{name: api, image: api}]}\n";
 static const char policy[] =
     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
     "metadata: {name: deny, namespace: a}\nspec: {podSelector: {}}\n";
@@ -428,6 +432,9 @@ Test(etag, state_answers_are_tagged_with_the_revision)
         "/pods/a/web",
         "/pods/a/web/isolation",
         "/networkpolicies",
+        "/workloads",
+        "/workloads/a/Deployment/api",
+        "/workloads/a/Deployment/api/isolation",
         "/reachability?from=a/web&to=10.9.9.9&port=80",
     };
     char tag[128];
