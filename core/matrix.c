@@ -18,6 +18,30 @@ struct bits_cache_entry {
     uint64_t *bits;
 };
 
+/* What a rule's ports say for the matrix's port and protocol. */
+enum rule_ports {
+    PORTS_ALL,   /* every destination: no ports, or a number or range hit */
+    PORTS_NONE,  /* no destination */
+    PORTS_NAMED, /* destinations whose named container port is the port */
+};
+
+struct rule_info {
+    enum rule_ports ports;
+    uint64_t *named; /* PORTS_NAMED: the destinations, over all pods */
+};
+
+/* Open addressing keyed by pointer: peers to their bitsets (borrowed from
+ * the text-keyed cache) and rules to their rule_info (owned). */
+struct ptr_entry {
+    const void *key;
+    void *val;
+};
+
+struct ptr_map {
+    struct ptr_entry *v;
+    size_t n, cap; /* cap a power of two */
+};
+
 struct mx {
     const struct np_snapshot *snap;
     const struct np_eval_opts *opts;
@@ -27,8 +51,67 @@ struct mx {
     uint64_t *all_pods;
     struct bits_cache_entry *cache;
     size_t ncache, capcache; /* open addressing, capcache a power of two */
+    struct ptr_map peers, rules;
     bool nomem;
 };
+
+static size_t
+ptr_hash(const void *p)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x;
+}
+
+static void *
+ptr_get(const struct ptr_map *pm, const void *key)
+{
+    size_t i;
+
+    if (pm->cap == 0)
+        return NULL;
+    for (i = ptr_hash(key) & (pm->cap - 1); pm->v[i].key != NULL;
+         i = (i + 1) & (pm->cap - 1)) {
+        if (pm->v[i].key == key)
+            return pm->v[i].val;
+    }
+    return NULL;
+}
+
+static int
+ptr_put(struct ptr_map *pm, const void *key, void *val)
+{
+    size_t i, j;
+
+    if ((pm->n + 1) * 2 > pm->cap) {
+        size_t ncap = pm->cap == 0 ? 256 : pm->cap * 2;
+        struct ptr_entry *nv = calloc(ncap, sizeof(*nv));
+
+        if (nv == NULL)
+            return -1;
+        for (j = 0; j < pm->cap; j++) {
+            if (pm->v[j].key == NULL)
+                continue;
+            for (i = ptr_hash(pm->v[j].key) & (ncap - 1); nv[i].key != NULL;
+                 i = (i + 1) & (ncap - 1))
+                ;
+            nv[i] = pm->v[j];
+        }
+        free(pm->v);
+        pm->v = nv;
+        pm->cap = ncap;
+    }
+    for (i = ptr_hash(key) & (pm->cap - 1); pm->v[i].key != NULL;
+         i = (i + 1) & (pm->cap - 1))
+        ;
+    pm->v[i].key = key;
+    pm->v[i].val = val;
+    pm->n++;
+    return 0;
+}
 
 static uint64_t *
 bits_new(struct mx *m)
@@ -159,8 +242,30 @@ set_range(uint64_t *b, uint32_t first, uint32_t n)
         bit_set(b, i++);
 }
 
+static const uint64_t *peer_bits_by_text(struct mx *m,
+                                         const struct np_policy *pol,
+                                         const struct np_peer *p);
+
+/* A peer's pods, computed once per distinct peer text and found again by
+ * the peer's address without formatting a key. */
 static const uint64_t *
 peer_bits(struct mx *m, const struct np_policy *pol, const struct np_peer *p)
+{
+    const uint64_t *b = ptr_get(&m->peers, p);
+
+    if (b != NULL)
+        return b;
+    b = peer_bits_by_text(m, pol, p);
+    if (b != NULL && ptr_put(&m->peers, p, (void *)b) != 0) {
+        m->nomem = true;
+        return NULL;
+    }
+    return b;
+}
+
+static const uint64_t *
+peer_bits_by_text(struct mx *m, const struct np_policy *pol,
+                  const struct np_peer *p)
 {
     const struct np_snapshot *snap = m->snap;
     const uint64_t *pods;
@@ -222,40 +327,76 @@ peer_bits(struct mx *m, const struct np_policy *pol, const struct np_peer *p)
     return m->nomem ? NULL : b;
 }
 
-/* Destinations for which some port entry of r matches; NULL when the rule
- * matches every destination or none equally (*all tells which). */
+/* Destinations whose container port named like pp (with pp's protocol) is
+ * the matrix's port: the same for every rule naming that port, so cached by
+ * name and protocol. */
 static const uint64_t *
-rule_port_bits(struct mx *m, const struct np_rule *r, bool *all)
+named_port_bits(struct mx *m, const struct np_pport *pp)
 {
     const struct np_snapshot *snap = m->snap;
-    bool named = false;
+    char key[96];
     uint64_t *b;
-    uint32_t i, j;
+    uint32_t j;
 
-    *all = r->nports == 0;
-    for (i = 0; i < r->nports; i++) {
-        if (r->ports[i].kind == NP_PPORT_NAMED)
-            named = true;
-        else if (np__pport_matches(&r->ports[i], NULL, m->port, m->proto))
-            *all = true;
-    }
-    if (*all || !named)
-        return NULL;
-    /* Named ports depend on each destination's container ports. Rules are
-     * few next to pods, so this is computed per rule, uncached. */
+    snprintf(key, sizeof(key), "n:%u/%u", (unsigned)pp->name,
+             (unsigned)pp->proto);
+    b = cache_get(m, key);
+    if (b != NULL)
+        return b;
     b = bits_new(m);
     if (b == NULL)
         return NULL;
     for (j = 0; j < snap->npods; j++) {
-        for (i = 0; i < r->nports; i++) {
-            if (np__pport_matches(&r->ports[i], &snap->pods[j], m->port,
-                                  m->proto)) {
-                bit_set(b, j);
-                break;
-            }
-        }
+        if (np__pport_matches(pp, &snap->pods[j], m->port, m->proto))
+            bit_set(b, j);
     }
-    return b;
+    cache_put(m, key, b);
+    return m->nomem ? NULL : b;
+}
+
+/* What r's ports say for the matrix's port, computed once per rule: the
+ * numbers and ranges do not depend on the destination, named ports do. */
+static const struct rule_info *
+rule_info(struct mx *m, const struct np_rule *r)
+{
+    const struct np_snapshot *snap = m->snap;
+    struct rule_info *ri = ptr_get(&m->rules, r);
+    bool named = false, all = r->nports == 0;
+    uint32_t i, j;
+
+    if (ri != NULL)
+        return ri;
+    ri = calloc(1, sizeof(*ri));
+    if (ri == NULL || ptr_put(&m->rules, r, ri) != 0) {
+        free(ri);
+        m->nomem = true;
+        return NULL;
+    }
+    for (i = 0; i < r->nports && !all; i++) {
+        if (r->ports[i].kind == NP_PPORT_NAMED)
+            named = true;
+        else if (np__pport_matches(&r->ports[i], NULL, m->port, m->proto))
+            all = true;
+    }
+    ri->ports = all ? PORTS_ALL : named ? PORTS_NAMED : PORTS_NONE;
+    if (ri->ports != PORTS_NAMED)
+        return ri;
+    ri->named = bits_new(m);
+    if (ri->named == NULL)
+        return NULL;
+    for (i = 0; i < r->nports; i++) {
+        const uint64_t *nb;
+
+        if (r->ports[i].kind != NP_PPORT_NAMED)
+            continue;
+        nb = named_port_bits(m, &r->ports[i]);
+        if (nb == NULL)
+            return NULL;
+        for (j = 0; j < m->w; j++)
+            ri->named[j] |= nb[j];
+    }
+    (void)snap;
+    return ri;
 }
 
 /* One row over all pods: the peers pod may talk to in direction dir. */
@@ -265,37 +406,33 @@ side_row(struct mx *m, const struct np_pod *pod, enum np_dir dir, uint64_t *row)
     const struct np_snapshot *snap = m->snap;
     uint32_t i, j, k;
 
+    memset(row, 0, m->w * sizeof(*row));
     if (pod->host_network || pod->npolicies[dir] == 0) {
-        memset(row, 0, m->w * sizeof(*row));
         set_range(row, 0, snap->npods);
         return 0;
     }
-    memset(row, 0, m->w * sizeof(*row));
     for (i = 0; i < pod->npolicies[dir]; i++) {
         const struct np_policy *pol = &snap->policies[pod->policies[dir][i]];
 
         for (j = 0; j < pol->nrules[dir]; j++) {
             const struct np_rule *r = &pol->rules[dir][j];
+            const struct rule_info *ri = rule_info(m, r);
             const uint64_t *ports = NULL;
-            uint64_t *own_ports = NULL;
-            bool all;
 
-            if (dir == NP_DIR_INGRESS) {
-                /* The destination is pod itself. */
-                bool ok = r->nports == 0;
-
-                for (k = 0; !ok && k < r->nports; k++)
-                    ok =
-                        np__pport_matches(&r->ports[k], pod, m->port, m->proto);
-                if (!ok)
-                    continue;
-            } else {
-                own_ports = (uint64_t *)rule_port_bits(m, r, &all);
-                if (m->nomem)
-                    return -1;
-                if (own_ports == NULL && !all)
-                    continue;
-                ports = own_ports;
+            if (ri == NULL)
+                return -1;
+            if (ri->ports == PORTS_NONE)
+                continue;
+            if (ri->ports == PORTS_NAMED) {
+                /* For ingress the destination is pod itself: one bit. For
+                 * egress the rule reaches only destinations with the named
+                 * port. */
+                if (dir == NP_DIR_INGRESS) {
+                    if (((ri->named[pod->id >> 6] >> (pod->id & 63)) & 1) == 0)
+                        continue;
+                } else {
+                    ports = ri->named;
+                }
             }
             if (r->npeers == 0) {
                 for (k = 0; k < m->w; k++)
@@ -305,14 +442,16 @@ side_row(struct mx *m, const struct np_pod *pod, enum np_dir dir, uint64_t *row)
                 const uint64_t *pb = peer_bits(m, pol, &r->peers[k]);
                 size_t x;
 
-                if (pb == NULL) {
-                    free(own_ports);
+                if (pb == NULL)
                     return -1;
+                if (ports != NULL) {
+                    for (x = 0; x < m->w; x++)
+                        row[x] |= pb[x] & ports[x];
+                } else {
+                    for (x = 0; x < m->w; x++)
+                        row[x] |= pb[x];
                 }
-                for (x = 0; x < m->w; x++)
-                    row[x] |= ports != NULL ? (pb[x] & ports[x]) : pb[x];
             }
-            free(own_ports);
         }
     }
     /* Clear the bits past the last pod that "all peers" rules set. */
@@ -458,6 +597,16 @@ out:
         free(m.cache[i].bits);
     }
     free(m.cache);
+    for (i = 0; i < m.rules.cap; i++) {
+        struct rule_info *ri = m.rules.v[i].val;
+
+        if (m.rules.v[i].key != NULL && ri != NULL) {
+            free(ri->named);
+            free(ri);
+        }
+    }
+    free(m.rules.v);
+    free(m.peers.v);
     free(m.all_pods);
     free(row);
     free(ingress_t);
