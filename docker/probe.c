@@ -3,9 +3,9 @@
  * "GET /healthz" to the netpolq in the same container and exits 0 when the
  * answer's status is 200, 1 otherwise (no answer, another status, a bad URL
  * or setting), which is what Docker's HEALTHCHECK and Kubernetes' exec
- * probes expect (Docker reserves 2). The runtime image has no shell, curl or
- * wget, so the probe is a small program of its own, built beside netpolq in
- * the image's build stage.
+ * probes expect (Docker reserves 2). The runtime image has no curl or wget,
+ * so the probe is a small program of its own, built beside netpolq in the
+ * image's build stage.
  *
  * Usage: netpolq-probe [http://HOST:PORT/PATH]
  * Without a URL it asks http://HOST:PORT/healthz for the address in
