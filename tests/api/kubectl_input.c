@@ -8,9 +8,8 @@
  * `kubectl create|run --dry-run=client` prints single objects with
  * "creationTimestamp: null" and empty status.
  *
- * Deployments are either skipped with a warning or, with workload support,
- * loaded as workloads; both are accepted until that support has landed.
- * What must not happen is a Deployment silently dropped.
+ * Deployments load as workloads (pod templates): each is counted, none is
+ * skipped, and queries can name them as endpoints.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -116,37 +115,12 @@ warnings_with(const struct thttp_resp *r, const char *needle)
     return n;
 }
 
-/* Each Deployment named in deployments ("ns/name", NULL-terminated) was
- * either skipped with a warning that names it, or (workload support) loaded
- * as a workload, in which case no Deployment was skipped and the answer
- * counts them all. */
+/* Every Deployment in the upload is loaded as a workload: the answer
+ * counts n workloads and skips nothing. */
 static void
-assert_deployments_accounted(const struct thttp_resp *r,
-                             const char *const *deployments)
+assert_workloads(const struct thttp_resp *r, json_int_t n)
 {
-    json_t *workloads = json_object_get(r->json, "workloads");
-    size_t n = 0;
-    size_t skipped = 0;
-
-    for (; deployments[n] != NULL; n++) {
-        char needle[160];
-
-        snprintf(needle, sizeof(needle), "skipped Deployment %s ",
-                 deployments[n]);
-        skipped += warnings_with(r, needle);
-    }
-    if (skipped == n) {
-        cr_assert_eq(warnings_with(r, "(kind not evaluated)"), n,
-                     "other kinds skipped: %s", r->body);
-        return;
-    }
-    cr_assert_eq(skipped, 0, "some Deployments skipped and others not: %s",
-                 r->body);
-    cr_assert(json_is_integer(workloads) &&
-                  json_integer_value(workloads) == (json_int_t)n,
-              "the Deployments were neither skipped with a warning nor "
-              "loaded as %zu workloads: %s",
-              n, r->body);
+    cr_assert_eq(count(r, "workloads"), n, "%s", r->body);
     cr_assert_eq(warnings_with(r, "skipped"), 0, "%s", r->body);
 }
 
@@ -209,9 +183,6 @@ static struct get_case get_cases[] = {
     { .file = "get-all-managed-fields.json" },
 };
 
-static const char *const get_deployments[] = { "shop/web",
-                                               "kube-system/coredns", NULL };
-
 ParameterizedTestParameters(kubectl, get_list_loads_as_is)
 {
     return cr_make_param_array(struct get_case, get_cases,
@@ -230,7 +201,7 @@ ParameterizedTest(struct get_case *c, kubectl, get_list_loads_as_is)
     cr_assert_eq(count(&r, "namespaces"), 3, "%s: %s", c->file, r.body);
     cr_assert_eq(count(&r, "pods"), 7, "%s: %s", c->file, r.body);
     cr_assert_eq(count(&r, "networkPolicies"), 2, "%s: %s", c->file, r.body);
-    assert_deployments_accounted(&r, get_deployments);
+    assert_workloads(&r, 2);
     /* Neither the finished pod nor the hostNetwork pods make two pods
      * claim one address. */
     cr_assert_eq(warnings_with(&r, "both have IP"), 0, "%s", r.body);
@@ -289,6 +260,22 @@ ParameterizedTest(struct get_case *c, kubectl, get_list_answers_by_its_policies)
               "\"kube-proxy-7x2hd\"},\"to\":{\"namespace\":\"shop\","
               "\"pod\":\"web-7d9c6b8f5c-2xkqp\"},\"port\":80}");
     cr_assert(!answer_allowed(a), "kube-proxy -> web:80 allowed (%s)", c->file);
+    json_decref(a);
+
+    /* The Deployment answers as its pod template (app=web, port http). */
+    a = reach("{\"from\":{\"namespace\":\"shop\",\"pod\":\"client\"},"
+              "\"to\":{\"namespace\":\"shop\",\"workload\":"
+              "\"Deployment/web\"},\"port\":\"http\"}");
+    cr_assert(answer_allowed(a), "client -> Deployment/web http denied (%s)",
+              c->file);
+    json_decref(a);
+    a = reach("{\"from\":{\"namespace\":\"kube-system\",\"workload\":"
+              "\"Deployment/coredns\"},\"to\":{\"namespace\":\"shop\","
+              "\"workload\":\"Deployment/web\"},\"port\":80}");
+    cr_assert(!answer_allowed(a),
+              "Deployment/coredns -> Deployment/web "
+              "allowed (%s)",
+              c->file);
     json_decref(a);
 
     /* CoreDNS's named UDP port, with nothing isolating kube-system. */
@@ -359,15 +346,20 @@ Test(kubectl, run_pod_yaml_loads_into_default)
     assert_exit_0();
 }
 
-Test(kubectl, create_deployment_is_skipped_or_a_workload)
+/* kubectl create deployment leaves out the namespace, as kubectl run
+ * does: the workload goes to "default". */
+Test(kubectl, create_deployment_loads_as_a_workload)
 {
-    static const char *const deployments[] = { "web", NULL };
     struct thttp_resp r;
 
     upload("PUT", "create-deployment-web.yaml", &r);
     cr_assert_eq(count(&r, "pods"), 0, "%s", r.body);
     cr_assert_eq(count(&r, "networkPolicies"), 0, "%s", r.body);
-    assert_deployments_accounted(&r, deployments);
+    assert_workloads(&r, 1);
+    thttp_resp_fini(&r);
+    cr_assert_eq(thttp_get(srv.base, "/workloads/default/Deployment/web", &r),
+                 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
     thttp_resp_fini(&r);
     assert_exit_0();
 }
