@@ -377,6 +377,8 @@ const requests = [
   ['GET', '/readyz?x'],
   ['GET', '/openapi.yaml'],
   ['GET', '/openapi.yaml?x=1'],
+  ['GET', '/metrics'],
+  ['GET', '/metrics?x=1'],
   ['GET', '/no/such/path'],
   ['GET', '/state/..'],
 
