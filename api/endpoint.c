@@ -154,15 +154,15 @@ endpoint_decode(const struct np_snapshot *snap, const json_t *v,
 
     if (v == NULL) {
         np_error_set(err, NP_E_MISSING_FIELD,
-                     "%s is missing: give {\"namespace\", \"pod\"} or "
-                     "{\"ip\"}",
+                     "%s is missing: give {\"namespace\", \"pod\"}, "
+                     "{\"namespace\", \"workload\"} or {\"ip\"}",
                      path);
         return np_error_path(err, "%s", path);
     }
     if (!json_is_object(v)) {
         np_error_set(err, NP_E_INVALID_TYPE,
-                     "%s must be an object {\"namespace\", \"pod\"} or "
-                     "{\"ip\"}",
+                     "%s must be an object {\"namespace\", \"pod\"}, "
+                     "{\"namespace\", \"workload\"} or {\"ip\"}",
                      path);
         return np_error_path(err, "%s", path);
     }
@@ -201,8 +201,8 @@ endpoint_decode(const struct np_snapshot *snap, const json_t *v,
     }
     if (pod == NULL) {
         np_error_set(err, NP_E_MISSING_FIELD,
-                     "%s.pod is missing: give {\"namespace\", \"pod\"} or "
-                     "{\"ip\"}",
+                     "%s.pod is missing: give {\"namespace\", \"pod\"}, "
+                     "{\"namespace\", \"workload\"} or {\"ip\"}",
                      path);
         return np_error_path(err, "%s.pod", path);
     }
