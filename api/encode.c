@@ -872,3 +872,104 @@ api_workload_encode(const struct np_snapshot *snap, const struct np_pod *wl)
         info != NULL ? pod_refs(snap, info->pods, info->npods) : NULL, &ok);
     return finish(o, ok);
 }
+
+char *
+api_pod_manifest_text(const struct np_model_pod *m, size_t *len)
+{
+    struct api_jw w;
+    size_t i;
+
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_key(&w, "apiVersion");
+    api_jw_string(&w, "v1");
+    api_jw_key(&w, "kind");
+    api_jw_string(&w, "Pod");
+    api_jw_key(&w, "metadata");
+    api_jw_object(&w);
+    api_jw_key(&w, "name");
+    api_jw_string(&w, m->name);
+    if (m->namespace_ != NULL) {
+        api_jw_key(&w, "namespace");
+        api_jw_string(&w, m->namespace_);
+    }
+    if (m->nlabels > 0) {
+        api_jw_key(&w, "labels");
+        api_jw_object(&w);
+        for (i = 0; i < m->nlabels; i++) {
+            api_jw_key(&w, m->labels[i].key);
+            api_jw_string(&w, m->labels[i].value);
+        }
+        api_jw_end_object(&w);
+    }
+    if (m->nowners > 0) {
+        api_jw_key(&w, "ownerReferences");
+        api_jw_array(&w);
+        for (i = 0; i < m->nowners; i++) {
+            api_jw_object(&w);
+            api_jw_key(&w, "kind");
+            api_jw_string(&w, m->owners[i].kind);
+            api_jw_key(&w, "name");
+            api_jw_string(&w, m->owners[i].name);
+            api_jw_end_object(&w);
+        }
+        api_jw_end_array(&w);
+    }
+    api_jw_end_object(&w);
+    api_jw_key(&w, "spec");
+    api_jw_object(&w);
+    if (m->host_network) {
+        api_jw_key(&w, "hostNetwork");
+        api_jw_bool(&w, true);
+    }
+    /* The ports of all containers, flattened in the model, go into one. */
+    api_jw_key(&w, "containers");
+    api_jw_array(&w);
+    api_jw_object(&w);
+    api_jw_key(&w, "name");
+    api_jw_string(&w, "c");
+    api_jw_key(&w, "ports");
+    api_jw_array(&w);
+    for (i = 0; i < m->nports; i++) {
+        api_jw_object(&w);
+        api_jw_key(&w, "containerPort");
+        api_jw_int(&w, (long long)m->ports[i].port);
+        if (m->ports[i].name != NULL) {
+            api_jw_key(&w, "name");
+            api_jw_string(&w, m->ports[i].name);
+        }
+        if (m->ports[i].protocol != NULL) {
+            api_jw_key(&w, "protocol");
+            api_jw_string(&w, m->ports[i].protocol);
+        }
+        api_jw_end_object(&w);
+    }
+    api_jw_end_array(&w);
+    api_jw_end_object(&w);
+    api_jw_end_array(&w);
+    api_jw_end_object(&w);
+    api_jw_key(&w, "status");
+    api_jw_object(&w);
+    if (m->phase != NULL) {
+        api_jw_key(&w, "phase");
+        api_jw_string(&w, m->phase);
+    }
+    if (m->host_ip != NULL) {
+        api_jw_key(&w, "hostIP");
+        api_jw_string(&w, m->host_ip);
+    }
+    if (m->nips > 0) {
+        api_jw_key(&w, "podIPs");
+        api_jw_array(&w);
+        for (i = 0; i < m->nips; i++) {
+            api_jw_object(&w);
+            api_jw_key(&w, "ip");
+            api_jw_string(&w, m->ips[i]);
+            api_jw_end_object(&w);
+        }
+        api_jw_end_array(&w);
+    }
+    api_jw_end_object(&w);
+    api_jw_end_object(&w);
+    return api_jw_finish(&w, len);
+}

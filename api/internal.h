@@ -306,6 +306,12 @@ int api_query_from_args(const struct np_snapshot *snap,
 json_t *api_json_text(const char *s);
 json_t *api_labels_encode(const struct np_snapshot *snap,
                           const struct np_labels *ls);
+/* A Pod manifest (compact JSON, owned by the caller, *len bytes) holding
+ * everything netpolq reads of a pod: name, namespace, labels, owner
+ * references, hostNetwork, container ports, phase and addresses. Decoding it
+ * gives back the same model. NULL when out of memory. */
+char *api_pod_manifest_text(const struct np_model_pod *m, size_t *len);
+
 /* The reachability answer of CONTRACT.md with the traces of v, written
  * to w (jsonw.c). */
 void api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,

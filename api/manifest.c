@@ -1133,9 +1133,15 @@ add_object(struct decoder *d, const json_t *obj, const char *api_version,
     if (decode_meta(d, obj, &m) != 0)
         return -1;
     m.kind = kind;
-    source = object_source(obj, api_version, kind, inherited);
-    if (source == NULL)
-        return nomem(d);
+    /* Pods are most of a large upload, and all netpolq reads of a pod is in
+     * its model, from which the state file writes it again
+     * (api_pod_manifest_text()): serializing each pod here would cost a
+     * quarter of the upload. The other kinds keep their text as uploaded. */
+    if (strcmp(kind, "Pod") != 0) {
+        source = object_source(obj, api_version, kind, inherited);
+        if (source == NULL)
+            return nomem(d);
+    }
     if (strcmp(kind, "Namespace") == 0) {
         struct np_model_namespace ns = {
             .name = m.name,

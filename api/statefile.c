@@ -131,9 +131,25 @@ api_statefile_write(const struct np_snapshot *snap, api_write_fn *write,
     }
     for (i = 0; i < snap->npods; i++) {
         const struct np_pod *pod = &snap->pods[i];
+        char *text = NULL;
+        int rc;
 
-        if (put_item(&o, pod->model != NULL ? pod->model->source : NULL,
-                     "a pod", &nitems) != 0)
+        /* Pods keep no text as uploaded (manifest.c): their manifest is
+         * written from the model, which holds all netpolq reads of them. */
+        if (pod->model != NULL && pod->model->source == NULL) {
+            size_t len;
+
+            text = api_pod_manifest_text(pod->model, &len);
+            if (text == NULL)
+                return np_error_set(err, NP_E_NOMEM, "out of memory");
+        }
+        rc = put_item(&o,
+                      text != NULL          ? text
+                      : pod->model != NULL ? pod->model->source
+                                           : NULL,
+                      "a pod", &nitems);
+        free(text);
+        if (rc != 0)
             return -1;
     }
     for (i = 0; i < snap->npolicies; i++) {

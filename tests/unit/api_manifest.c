@@ -331,9 +331,21 @@ Test(manifest, typed_list_items_inherit_kind_and_api_version)
     snap = build(&d);
     pod = np_snapshot_find_pod(snap, "test", "server");
     cr_assert_not_null(pod);
-    /* The stored object can be uploaded again on its own. */
-    src = json_loads(pod->model->source, 0, NULL);
+    /* Pods keep no uploaded text; the manifest written from the model can
+     * be uploaded again on its own. */
+    cr_assert_null(pod->model->source);
+    {
+        size_t len;
+        char *text = api_pod_manifest_text(pod->model, &len);
+
+        cr_assert_not_null(text);
+        src = json_loads(text, 0, NULL);
+        free(text);
+    }
     cr_assert_not_null(src);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(src, "metadata"), "name")),
+                     "server");
     cr_assert_str_eq(json_string_value(json_object_get(src, "kind")), "Pod");
     cr_assert_str_eq(json_string_value(json_object_get(src, "apiVersion")),
                      "v1");
@@ -880,5 +892,56 @@ Test(manifest, max_objects_counts_every_object_and_names_the_limit)
     lim.max_objects = 3;
     decode_with(body, strlen(body), API_FORMAT_YAML, &lim, &d);
     assert_ok(&d);
+    decoded_fini(&d);
+}
+
+/* The pod manifest the state file writes from a model decodes back to the
+ * same model, for every pod of a realistic kubectl listing. */
+Test(manifest, pod_manifest_from_the_model_decodes_to_the_same_pod)
+{
+    struct decoded d, again;
+    struct np_snapshot *snap, *snap2;
+    uint32_t i, k;
+
+    decode_file("kubectl-get-pods.yaml", API_FORMAT_YAML, &d);
+    assert_ok(&d);
+    snap = build(&d);
+    cr_assert_gt(snap->npods, 0);
+    for (i = 0; i < snap->npods; i++) {
+        const struct np_model_pod *a = snap->pods[i].model, *b;
+        const struct np_pod *p2;
+        size_t len;
+        char *text = api_pod_manifest_text(a, &len);
+
+        cr_assert_not_null(text);
+        decode(text, API_FORMAT_JSON, &again);
+        assert_ok(&again);
+        snap2 = build(&again);
+        p2 = np_snapshot_find_pod(snap2, a->namespace_, a->name);
+        cr_assert_not_null(p2, "%s", text);
+        b = p2->model;
+        cr_assert_eq(a->nlabels, b->nlabels, "%s", text);
+        for (k = 0; k < a->nlabels; k++) {
+            cr_assert_str_eq(a->labels[k].key, b->labels[k].key);
+            cr_assert_str_eq(a->labels[k].value, b->labels[k].value);
+        }
+        cr_assert_eq(a->nports, b->nports, "%s", text);
+        for (k = 0; k < a->nports; k++) {
+            cr_assert_eq(a->ports[k].port, b->ports[k].port);
+            cr_assert_eq(a->ports[k].name == NULL, b->ports[k].name == NULL);
+        }
+        cr_assert_eq(a->nips, b->nips, "%s", text);
+        for (k = 0; k < a->nips; k++)
+            cr_assert_str_eq(a->ips[k], b->ips[k]);
+        cr_assert_eq(a->host_network, b->host_network);
+        cr_assert_eq(a->nowners, b->nowners);
+        cr_assert_eq(a->phase == NULL, b->phase == NULL);
+        cr_assert_eq(snap->pods[i].npolicies[NP_DIR_INGRESS],
+                     p2->npolicies[NP_DIR_INGRESS]);
+        np_snapshot_release(snap2);
+        decoded_fini(&again);
+        free(text);
+    }
+    np_snapshot_release(snap);
     decoded_fini(&d);
 }
