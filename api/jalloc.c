@@ -113,8 +113,19 @@ jmalloc(size_t n)
 static void
 jfree(void *p)
 {
-    if (p == NULL || (current != NULL && owns(current, p)))
+    const char *c = p;
+
+    if (p == NULL)
         return;
+    if (current != NULL) {
+        /* Most frees inside a scope are of values just made, in the block
+         * being filled: check it before searching. */
+        if (current->cur != NULL && c >= current->cur &&
+            c < current->cur + JARENA_BLOCK)
+            return;
+        if (owns(current, p))
+            return;
+    }
     free(p);
 }
 

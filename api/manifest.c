@@ -79,18 +79,28 @@ struct pod_origin {
 /* Appends ".key" (or "key" at the root) to the current path and returns the
  * previous length for path_restore(). A path longer than the buffer is cut;
  * the error message still names the field. */
+/* Appends n bytes of s, cutting at the end of the buffer. Paths are built
+ * for every field read, so this avoids printf. */
+static void
+path_append(struct decoder *d, const char *s, size_t n)
+{
+    size_t room = sizeof(d->path) - 1 - d->plen;
+
+    if (n > room)
+        n = room;
+    memcpy(d->path + d->plen, s, n);
+    d->plen += n;
+    d->path[d->plen] = '\0';
+}
+
 static size_t
 path_key(struct decoder *d, const char *key)
 {
     size_t mark = d->plen;
-    int n;
 
-    n = snprintf(d->path + d->plen, sizeof(d->path) - d->plen, "%s%s",
-                 d->plen == 0 ? "" : ".", key);
-    if (n < 0 || (size_t)n >= sizeof(d->path) - d->plen)
-        d->plen = sizeof(d->path) - 1;
-    else
-        d->plen += (size_t)n;
+    if (d->plen != 0)
+        path_append(d, ".", 1);
+    path_append(d, key, strlen(key));
     return mark;
 }
 
@@ -98,13 +108,17 @@ static size_t
 path_index(struct decoder *d, size_t i)
 {
     size_t mark = d->plen;
-    int n;
+    char buf[24];
+    size_t n = sizeof(buf);
 
-    n = snprintf(d->path + d->plen, sizeof(d->path) - d->plen, "[%zu]", i);
-    if (n < 0 || (size_t)n >= sizeof(d->path) - d->plen)
-        d->plen = sizeof(d->path) - 1;
-    else
-        d->plen += (size_t)n;
+    /* "[i]", digits written backwards from the end of buf. */
+    buf[--n] = ']';
+    do {
+        buf[--n] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i != 0);
+    buf[--n] = '[';
+    path_append(d, buf + n, sizeof(buf) - n);
     return mark;
 }
 
