@@ -52,10 +52,29 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
     return 0;
 }
 
-/* Answers one query with its trace, or the error. */
+/* Reads "trace" (true by default) from a query body and removes it, so that
+ * the rest decodes like a batch item. Returns 0, or -1 with err set. */
+static int
+take_trace(json_t *doc, bool *trace, struct np_error *err)
+{
+    json_t *t = json_is_object(doc) ? json_object_get(doc, "trace") : NULL;
+
+    *trace = true;
+    if (t == NULL)
+        return 0;
+    if (!json_is_boolean(t) && !json_is_null(t)) {
+        np_error_set(err, NP_E_INVALID_TYPE, "trace must be true or false");
+        return np_error_path(err, "trace");
+    }
+    *trace = !json_is_false(t);
+    json_object_del(doc, "trace");
+    return 0;
+}
+
+/* Answers one query, with its trace unless trace is false, or the error. */
 static void
 reply_one(struct api_ctx *ctx, const struct np_snapshot *snap,
-          const struct api_query *aq, struct api_response *resp)
+          const struct api_query *aq, bool trace, struct api_response *resp)
 {
     uint64_t tally[2] = { 0, 0 };
     struct np_error err;
@@ -65,7 +84,7 @@ reply_one(struct api_ctx *ctx, const struct np_snapshot *snap,
 
     np_error_init(&err);
     api_jw_init(&w);
-    if (answer(ctx, snap, aq, true, tally, &w, &err) != 0) {
+    if (answer(ctx, snap, aq, trace, tally, &w, &err) != 0) {
         api_jw_fini(&w);
         api_reply_error(resp, &err);
         return;
@@ -92,6 +111,7 @@ api_reach_post(struct api_ctx *ctx, const struct api_request *req,
     struct np_snapshot *snap;
     struct api_query aq;
     struct np_error err;
+    bool trace;
     json_t *doc;
 
     (void)params;
@@ -101,10 +121,11 @@ api_reach_post(struct api_ctx *ctx, const struct api_request *req,
         return;
     np_error_init(&err);
     snap = np_state_acquire(&ctx->state);
-    if (api_query_decode(snap, doc, &aq, &err) != 0)
+    if (take_trace(doc, &trace, &err) != 0 ||
+        api_query_decode(snap, doc, &aq, &err) != 0)
         api_reply_error(resp, &err);
     else
-        reply_one(ctx, snap, &aq, resp);
+        reply_one(ctx, snap, &aq, trace, resp);
     np_snapshot_release(snap);
     json_decref(doc);
 }
@@ -117,15 +138,24 @@ api_reach_get(struct api_ctx *ctx, const struct api_request *req,
     struct np_snapshot *snap;
     struct api_query aq;
     struct np_error err;
+    const char *t;
 
     (void)params;
     (void)nparams;
     np_error_init(&err);
+    t = api_query_get(req, "trace");
+    if (t != NULL && strcmp(t, "true") != 0 && strcmp(t, "false") != 0) {
+        np_error_set(&err, NP_E_INVALID_VALUE,
+                     "query argument trace must be true or false");
+        np_error_path(&err, "trace");
+        api_reply_error(resp, &err);
+        return;
+    }
     snap = np_state_acquire(&ctx->state);
     if (api_query_from_args(snap, req, &aq, &err) != 0)
         api_reply_error(resp, &err);
     else
-        reply_one(ctx, snap, &aq, resp);
+        reply_one(ctx, snap, &aq, t == NULL || strcmp(t, "false") != 0, resp);
     np_snapshot_release(snap);
 }
 

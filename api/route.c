@@ -24,8 +24,8 @@ struct api_route {
 static const char *const no_args[] = { NULL };
 static const char *const list_args[] = { "namespace", NULL };
 static const char *const pods_args[] = { "namespace", "labelSelector", NULL };
-static const char *const reach_args[] = { "from", "to", "port", "protocol",
-                                          NULL };
+static const char *const reach_args[] = { "from",     "to",    "port",
+                                          "protocol", "trace", NULL };
 
 /* The order of methods here is the order of the Allow header. State handlers
  * check their own arguments. */

@@ -711,3 +711,71 @@ Test(reach, answers_follow_the_state_revision, .init = setup, .fini = teardown)
                  2);
     json_decref(r.json);
 }
+
+/* "trace": false on a single query answers like a batch item without its
+ * trace, in the POST and the GET form; the verdicts are the traced ones. */
+Test(reach, single_query_without_trace_answers_the_verdict_only, .init = setup,
+     .fini = teardown)
+{
+    size_t i;
+
+    for (i = 0; i < NREACH; i++) {
+        json_t *q = json_loads(reach_cases[i].body, 0, NULL);
+        struct reply full, bare;
+        char *text;
+
+        cr_assert_not_null(q);
+        full = post("/reachability", reach_cases[i].body);
+        json_object_set_new(q, "trace", json_false());
+        text = json_dumps(q, JSON_COMPACT);
+        bare = post("/reachability", text);
+        cr_assert_eq(bare.status, full.status, "query %zu: %s", i, bare.text);
+        if (full.status == 200) {
+            cr_assert_eq(json_object_size(bare.json), 2, "%s", bare.text);
+            cr_assert(json_equal(json_object_get(bare.json, "allowed"),
+                                 json_object_get(full.json, "allowed")),
+                      "query %zu", i);
+        }
+        json_decref(full.json);
+        json_decref(bare.json);
+        json_decref(q);
+        free(text);
+    }
+}
+
+Test(reach, trace_must_be_a_boolean, .init = setup, .fini = teardown)
+{
+    struct reply r = post("/reachability",
+                          "{\"from\":{\"namespace\":\"test-b\",\"pod\":"
+                          "\"client-pod\"},\"to\":{\"namespace\":\"test-a\","
+                          "\"pod\":\"server-pod\"},\"port\":80,\"trace\":1}");
+
+    cr_assert_eq(r.status, 400, "%s", r.text);
+    cr_assert_str_eq(str_at(json_object_get(r.json, "error"), "path", NULL),
+                     "trace");
+    json_decref(r.json);
+}
+
+Test(reach, get_form_takes_trace_false, .init = setup, .fini = teardown)
+{
+    const struct api_kv args[] = {
+        { .key = "from", .value = "test-b/client-pod" },
+        { .key = "to", .value = "test-a/server-pod" },
+        { .key = "port", .value = "80" },
+        { .key = "trace", .value = "false" },
+    };
+    const struct api_kv bad[] = {
+        { .key = "from", .value = "test-b/client-pod" },
+        { .key = "to", .value = "test-a/server-pod" },
+        { .key = "port", .value = "80" },
+        { .key = "trace", .value = "no" },
+    };
+    struct reply r = dispatch("GET", "/reachability", args, 4, NULL, NULL);
+
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_eq(json_object_size(r.json), 2, "%s", r.text);
+    json_decref(r.json);
+    r = dispatch("GET", "/reachability", bad, 4, NULL, NULL);
+    cr_assert_eq(r.status, 400, "%s", r.text);
+    json_decref(r.json);
+}
