@@ -22,6 +22,7 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/testdata.h"
 
 #define CORPUS_DIR NETPOLQ_TEST_DATA "/bad-input"
 
@@ -72,26 +73,6 @@ static void
 buf_str(struct buf *b, const char *s)
 {
     buf_add(b, s, strlen(s));
-}
-
-/* Reads a whole file; NULL when it cannot be read. */
-static char *
-read_file(const char *path, size_t *len)
-{
-    struct buf b = { 0 };
-    char chunk[8192];
-    FILE *f = fopen(path, "rb");
-    size_t n;
-
-    if (f == NULL)
-        return NULL;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_add(&b, chunk, n);
-    fclose(f);
-    if (b.p == NULL)
-        buf_add(&b, "", 0);
-    *len = b.len;
-    return b.p;
 }
 
 /* Appends a corpus value: a string (its bytes, NULs included), or an array
@@ -158,7 +139,7 @@ build_request(const char *name, const json_t *c, struct buf *req)
         char file[512];
 
         snprintf(file, sizeof(file), "%s/%s", CORPUS_DIR, body_file);
-        data.p = read_file(file, &data.len);
+        data.p = tdata_read(file, &data.len);
         cr_assert_not_null(data.p, "%s: cannot read %s", name, file);
         has_body = true;
     }
@@ -205,7 +186,7 @@ put_base(void)
 {
     struct thttp_resp r;
     size_t len;
-    char *yaml = read_file(CORPUS_DIR "/base.yaml", &len);
+    char *yaml = tdata_read(CORPUS_DIR "/base.yaml", &len);
 
     cr_assert_not_null(yaml, "cannot read " CORPUS_DIR "/base.yaml");
     cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
@@ -290,7 +271,7 @@ run_corpus(const char *file)
     int ncases = 0, nfailed = 0;
 
     snprintf(path, sizeof(path), "%s/%s", CORPUS_DIR, file);
-    text = read_file(path, &len);
+    text = tdata_read(path, &len);
     cr_assert_not_null(text, "cannot read %s", path);
     put_base();
     before = state_text();
@@ -368,7 +349,7 @@ Test(bad_input_corpus, holds_at_least_200_named_cases)
         size_t len;
 
         snprintf(path, sizeof(path), "%s/%s", CORPUS_DIR, files[i]);
-        text = read_file(path, &len);
+        text = tdata_read(path, &len);
         cr_assert_not_null(text, "cannot read %s", path);
         for (line = text; line != NULL && *line != '\0'; line = next) {
             json_error_t jerr;

@@ -22,6 +22,7 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/testdata.h"
 
 /* NETPOLQ_CONFORMANCE_DIR runs another sample of the same layout. */
 #define CONFORMANCE_DIR conformance_dir()
@@ -117,28 +118,6 @@ ParameterizedTestParameters(conformance, case_matches_expectations)
     return cr_make_param_array(struct conf_case, cases, n, free_cases);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(fp, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n, "short read %s",
-                 path);
-    buf[n] = '\0';
-    fclose(fp);
-    if (len != NULL)
-        *len = (size_t)n;
-    return buf;
-}
-
 /* Reads expect.jsonl into an array of the expectations to compare (ignored
  * lines dropped). */
 static json_t *
@@ -151,7 +130,7 @@ load_expectations(const char *name)
     int lineno = 0;
 
     snprintf(path, sizeof(path), "%s/%s/expect.jsonl", CONFORMANCE_DIR, name);
-    text = slurp(path, NULL);
+    text = tdata_read(path, NULL);
     for (line = text; *line != '\0';) {
         char *nl = strchr(line, '\n');
         json_error_t jerr;
@@ -211,7 +190,7 @@ ParameterizedTest(struct conf_case *c, conformance, case_matches_expectations)
 
     snprintf(path, sizeof(path), "%s/%s/manifests.yaml", CONFORMANCE_DIR,
              c->name);
-    body = slurp(path, &len);
+    body = tdata_read(path, &len);
     cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
                                body, len, &r),
                  0);

@@ -11,7 +11,6 @@
  * Deployments load as workloads (pod templates): each is counted, none is
  * skipped, and queries can name them as endpoints.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,37 +22,11 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/testdata.h"
 
 #define KUBECTL_DIR NETPOLQ_TEST_DATA "/kubectl"
 
 static struct tsrv srv;
-
-/* Returns the file's contents (owned, NUL-terminated) and its length. */
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0;
-    size_t n = 0;
-    size_t got;
-
-    cr_assert_not_null(f, "cannot open %s: %s", path, strerror(errno));
-    do {
-        if (cap - n < 4096) {
-            cap = cap != 0 ? cap * 2 : 65536;
-            buf = realloc(buf, cap + 1);
-            cr_assert_not_null(buf);
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    } while (got > 0);
-    cr_assert(!ferror(f), "cannot read %s", path);
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 static bool
 ends_with(const char *s, const char *suffix)
@@ -74,7 +47,7 @@ upload(const char *method, const char *name, struct thttp_resp *r)
     char *body;
 
     snprintf(path, sizeof(path), "%s/%s", KUBECTL_DIR, name);
-    body = slurp(path, &len);
+    body = tdata_read(path, &len);
     cr_assert_eq(thttp_request(srv.base, method, "/state",
                                ends_with(name, ".json") ? "application/json"
                                                         : "application/yaml",

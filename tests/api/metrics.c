@@ -15,6 +15,7 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/testdata.h"
 
 #define WALKTHROUGH_DIR NETPOLQ_SOURCE_DIR "/examples/walkthrough"
 
@@ -41,25 +42,6 @@ assert_exit_0(void)
 
 TestSuite(metrics, .init = start, .fini = stop_quietly);
 
-static char *
-slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(fp, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-    buf[n] = '\0';
-    fclose(fp);
-    return buf;
-}
-
 /* Sends a walkthrough file with method (PUT or POST /state). */
 static void
 upload(const char *method, const char *file)
@@ -69,7 +51,7 @@ upload(const char *method, const char *file)
     char *yaml;
 
     snprintf(path, sizeof(path), "%s/%s", WALKTHROUGH_DIR, file);
-    yaml = slurp(path);
+    yaml = tdata_read(path, NULL);
     cr_assert_eq(thttp_request(srv.base, method, "/state", "application/yaml",
                                yaml, strlen(yaml), &r),
                  0);

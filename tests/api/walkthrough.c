@@ -17,6 +17,7 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/testdata.h"
 
 #define WALKTHROUGH_DIR NETPOLQ_SOURCE_DIR "/examples/walkthrough"
 #define NSTEPS          5
@@ -37,35 +38,12 @@ stop_exit_0(void)
 
 TestSuite(walkthrough, .init = start, .fini = stop_exit_0);
 
-/* Returns the contents of path (owned, NUL-terminated) and its length. */
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(fp, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n, "short read %s",
-                 path);
-    buf[n] = '\0';
-    fclose(fp);
-    if (len != NULL)
-        *len = (size_t)n;
-    return buf;
-}
-
 /* The lines of expected.jsonl, indexed by step - 1 (owned). */
 static json_t *
 expected_steps(void)
 {
     json_t *steps = json_array();
-    char *text = slurp(WALKTHROUGH_DIR "/expected.jsonl", NULL);
+    char *text = tdata_read(WALKTHROUGH_DIR "/expected.jsonl", NULL);
     char *line = text;
 
     while (*line != '\0') {
@@ -123,7 +101,7 @@ upload_step(json_t *step, const char *method, bool all_files)
 
         snprintf(path, sizeof(path), "%s/%s", WALKTHROUGH_DIR,
                  json_string_value(json_array_get(files, i)));
-        text = slurp(path, &flen);
+        text = tdata_read(path, &flen);
         body = realloc(body, len + flen + 8);
         cr_assert_not_null(body);
         if (len > 0) {

@@ -14,6 +14,7 @@
 #include "api/internal.h"
 #include "core/builder.h"
 #include "core/snapshot.h"
+#include "tests/support/testdata.h"
 
 #ifndef NETPOLQ_TEST_DATA
 #define NETPOLQ_TEST_DATA "tests/data"
@@ -72,37 +73,12 @@ decoded_fini(struct decoded *d)
     json_decref(d->warnings);
 }
 
-/* Reads tests/data/manifests/name; the caller frees it. */
-static char *
-read_data(const char *name, size_t *len)
-{
-    char path[512];
-    FILE *f;
-    char *buf;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/manifests/%s", NETPOLQ_TEST_DATA, name);
-    f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 static int
 decode_file(const char *name, enum api_format fmt, struct decoded *out)
 {
     struct api_limits lim = test_limits();
     size_t len;
-    char *body = read_data(name, &len);
+    char *body = tdata_manifest(name, &len);
     int rc = decode_with(body, len, fmt, &lim, out);
 
     free(body);

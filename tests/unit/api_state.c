@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "core/snapshot.h"
+#include "tests/support/testdata.h"
 
 #ifndef NETPOLQ_TEST_DATA
 #define NETPOLQ_TEST_DATA "tests/data"
@@ -115,31 +116,6 @@ revision(void)
 
     json_decref(a);
     return rev;
-}
-
-static char *
-read_data(const char *name, size_t *len)
-{
-    char path[512];
-    FILE *f;
-    char *buf;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/manifests/%s", NETPOLQ_TEST_DATA, name);
-    f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len != NULL)
-        *len = (size_t)n;
-    return buf;
 }
 
 static const char cluster[] =
@@ -339,7 +315,7 @@ Test(state, post_with_a_duplicate_in_the_body_is_400)
 
 Test(state, invalid_upload_says_where_and_keeps_the_revision)
 {
-    char *body = read_data("bad-cidr.yaml", NULL);
+    char *body = tdata_manifest("bad-cidr.yaml", NULL);
     json_t *a;
     json_t *e;
 
@@ -474,8 +450,8 @@ Test(state, load_files_publishes_one_revision)
         "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{"
         "\"name\":\"test\"}}";
     size_t len;
-    char *pods = read_data("podlist.json", &len);
-    char *pols = read_data("networkpolicylist.yaml", NULL);
+    char *pods = tdata_manifest("podlist.json", &len);
+    char *pols = tdata_manifest("networkpolicylist.yaml", NULL);
     struct api_file files[] = {
         { .name = "ns.JSON", .data = ns, .len = strlen(ns) },
         { .name = "podlist.json", .data = pods, .len = len },
