@@ -12,24 +12,9 @@
 
 #include "api/api.h"
 #include "api/internal.h"
+#include "tests/support/dispatch.h"
 
 static struct api_ctx ctx;
-
-static void
-dispatch(const char *method, const char *path, const char *ct, const char *body,
-         struct api_response *resp)
-{
-    struct api_request req = {
-        .method = method,
-        .path = path,
-        .content_type = ct,
-        .body = body,
-        .body_len = body != NULL ? strlen(body) : 0,
-    };
-
-    memset(resp, 0, sizeof(*resp));
-    api_dispatch(&ctx, &req, resp);
-}
 
 /* Namespaces n0..n3 (team=t<i%2>), pods p0..p19 in them with ports named
  * http (8080/TCP) or dns (53/UDP), and policies: default deny ingress in n0,
@@ -80,17 +65,10 @@ cluster(void)
 static void
 setup(void)
 {
-    struct api_config cfg;
-    struct api_response resp;
-    struct np_error err;
     char *body = cluster();
 
-    api_config_defaults(&cfg);
-    np_error_init(&err);
-    cr_assert_eq(api_ctx_init(&ctx, &cfg, &err), 0);
-    dispatch("PUT", "/state", "application/yaml", body, &resp);
-    cr_assert_eq(resp.status, 200, "%s", resp.body);
-    api_response_fini(&resp);
+    tdisp_ctx_init(&ctx);
+    tdisp_put_state(&ctx, body);
     free(body);
 }
 
@@ -169,8 +147,10 @@ Test(batch_fast, answers_exactly_like_the_general_path, .init = setup,
         if (api_batch_fast(&ctx, &req, &a) == 0)
             nfast++;
         api_response_fini(&a);
-        dispatch("POST", "/reachability/batch", "application/json", fast, &a);
-        dispatch("POST", "/reachability/batch", "application/json", slow, &b);
+        tdisp_raw(&ctx, "POST", "/reachability/batch", NULL, 0,
+                  "application/json", fast, &a);
+        tdisp_raw(&ctx, "POST", "/reachability/batch", NULL, 0,
+                  "application/json", slow, &b);
         cr_assert_eq(a.status, b.status, "seed %u: %d vs %d", seed, a.status,
                      b.status);
         cr_assert_str_eq(a.body, b.body, "seed %u:\n%s", seed, fast);
@@ -192,13 +172,13 @@ Test(batch_fast, counts_allowed_and_denied_verdicts, .init = setup,
     /* p1 (n1, a1, dns) -> p0 (n0): n1 egress allows only 8080 to n0, and n0
      * denies ingress to p0 (app a0): denied. p2 (n2) -> p5 (n1): n2 has no
      * egress policy and n1 no ingress policy: allowed. */
-    dispatch("POST", "/reachability/batch", NULL,
-             "{\"trace\":false,\"queries\":[{\"from\":{\"namespace\":\"n1\","
-             "\"pod\":\"p1\"},\"to\":{\"namespace\":\"n0\",\"pod\":\"p0\"},"
-             "\"port\":8080},{\"from\":{\"namespace\":\"n2\",\"pod\":\"p2\"},"
-             "\"to\":{\"namespace\":\"n1\",\"pod\":\"p5\"},\"port\":53,"
-             "\"protocol\":\"UDP\"}]}",
-             &r);
+    tdisp_raw(&ctx, "POST", "/reachability/batch", NULL, 0, NULL,
+              "{\"trace\":false,\"queries\":[{\"from\":{\"namespace\":\"n1\","
+              "\"pod\":\"p1\"},\"to\":{\"namespace\":\"n0\",\"pod\":\"p0\"},"
+              "\"port\":8080},{\"from\":{\"namespace\":\"n2\",\"pod\":\"p2\"},"
+              "\"to\":{\"namespace\":\"n1\",\"pod\":\"p5\"},\"port\":53,"
+              "\"protocol\":\"UDP\"}]}",
+              &r);
     cr_assert_eq(r.status, 200);
     cr_assert_str_eq(r.body, "{\"revision\":1,\"results\":[{\"allowed\":false,"
                              "\"revision\":1},{\"allowed\":true,"
@@ -212,25 +192,25 @@ Test(batch_fast, leaves_errors_and_traces_to_the_general_path, .init = setup,
     struct api_response r;
 
     /* An unknown pod: the item's error, as the general path words it. */
-    dispatch("POST", "/reachability/batch", "application/json",
-             "{\"trace\":false,\"queries\":[{\"from\":{\"namespace\":\"n1\","
-             "\"pod\":\"nope\"},\"to\":{\"namespace\":\"n0\",\"pod\":\"p0\"},"
-             "\"port\":8080}]}",
-             &r);
+    tdisp_raw(&ctx, "POST", "/reachability/batch", NULL, 0, "application/json",
+              "{\"trace\":false,\"queries\":[{\"from\":{\"namespace\":\"n1\","
+              "\"pod\":\"nope\"},\"to\":{\"namespace\":\"n0\",\"pod\":\"p0\"},"
+              "\"port\":8080}]}",
+              &r);
     cr_assert_eq(r.status, 200);
     cr_assert_not_null(strstr(r.body, "\"code\":\"unknown_pod\""), "%s",
                        r.body);
     api_response_fini(&r);
     /* Duplicate keys are a syntax error for the whole body. */
-    dispatch("POST", "/reachability/batch", "application/json",
-             "{\"trace\":false,\"trace\":false,\"queries\":[]}", &r);
+    tdisp_raw(&ctx, "POST", "/reachability/batch", NULL, 0, "application/json",
+              "{\"trace\":false,\"trace\":false,\"queries\":[]}", &r);
     cr_assert_eq(r.status, 400, "%s", r.body);
     api_response_fini(&r);
     /* Without trace:false every answer carries its trace. */
-    dispatch("POST", "/reachability/batch", "application/json",
-             "{\"queries\":[{\"from\":{\"namespace\":\"n2\",\"pod\":\"p2\"},"
-             "\"to\":{\"namespace\":\"n1\",\"pod\":\"p5\"},\"port\":53}]}",
-             &r);
+    tdisp_raw(&ctx, "POST", "/reachability/batch", NULL, 0, "application/json",
+              "{\"queries\":[{\"from\":{\"namespace\":\"n2\",\"pod\":\"p2\"},"
+              "\"to\":{\"namespace\":\"n1\",\"pod\":\"p5\"},\"port\":53}]}",
+              &r);
     cr_assert_eq(r.status, 200);
     cr_assert_not_null(strstr(r.body, "\"ingress\""), "%s", r.body);
     api_response_fini(&r);

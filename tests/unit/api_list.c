@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "tests/support/dispatch.h"
 
 static const char cluster[] =
     "apiVersion: v1\n"
@@ -97,51 +98,22 @@ static const char cluster[] =
 
 static struct api_ctx ctx;
 
-struct reply {
-    int status;
-    json_t *json;
-    char text[4096];
-};
-
-static struct reply
+/* Every listing is JSON. */
+static struct tdisp_reply
 get(const char *path, const struct api_kv *query, size_t nquery)
 {
-    struct api_request req = {
-        .method = "GET", .path = path, .nquery = nquery, .query = query
-    };
-    struct api_response resp;
-    struct reply r;
+    struct tdisp_reply r =
+        tdisp_call(&ctx, "GET", path, query, nquery, NULL, NULL);
 
-    api_dispatch(&ctx, &req, &resp);
-    memset(&r, 0, sizeof(r));
-    r.status = resp.status;
-    r.json = json_loadb(resp.body, resp.body_len, 0, NULL);
-    snprintf(r.text, sizeof(r.text), "%s", resp.body);
-    cr_assert_str_eq(resp.content_type, "application/json");
-    api_response_fini(&resp);
+    cr_assert_str_eq(r.content_type, "application/json");
     return r;
 }
 
 static void
 setup(void)
 {
-    struct api_request req = {
-        .method = "PUT",
-        .path = "/state",
-        .content_type = "application/yaml",
-        .body = cluster,
-        .body_len = sizeof(cluster) - 1,
-    };
-    struct api_response resp;
-    struct api_config cfg;
-    struct np_error err;
-
-    api_config_defaults(&cfg);
-    np_error_init(&err);
-    cr_assert_eq(api_ctx_init(&ctx, &cfg, &err), 0, "%s", err.message);
-    api_dispatch(&ctx, &req, &resp);
-    cr_assert_eq(resp.status, 200, "PUT /state: %s", resp.body);
-    api_response_fini(&resp);
+    tdisp_ctx_init(&ctx);
+    tdisp_put_state(&ctx, cluster);
 }
 
 static void
@@ -183,7 +155,7 @@ strings(const json_t *arr, char *buf, size_t size)
 
 Test(list, namespaces_declared_and_implicit, .init = setup, .fini = teardown)
 {
-    struct reply r = get("/namespaces", NULL, 0);
+    struct tdisp_reply r = get("/namespaces", NULL, 0);
     json_t *items = json_object_get(r.json, "namespaces");
     json_t *a, *imp;
 
@@ -212,7 +184,7 @@ Test(list, namespaces_declared_and_implicit, .init = setup, .fini = teardown)
 
 Test(list, one_namespace_carries_the_revision, .init = setup, .fini = teardown)
 {
-    struct reply r = get("/namespaces/test-b", NULL, 0);
+    struct tdisp_reply r = get("/namespaces/test-b", NULL, 0);
 
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert_str_eq(json_string_value(json_object_get(r.json, "name")),
@@ -267,7 +239,7 @@ ParameterizedTest(struct pods_case *c, list, pods_filters, .init = setup,
     struct api_kv q[2];
     size_t n = 0;
     char names[512];
-    struct reply r;
+    struct tdisp_reply r;
 
     if (c->ns[0] != '\0')
         q[n++] = (struct api_kv){ "namespace", c->ns };
@@ -295,7 +267,7 @@ ParameterizedTest(struct pods_case *c, list, pods_filters, .init = setup,
 Test(list, pod_shows_ports_addresses_and_policies, .init = setup,
      .fini = teardown)
 {
-    struct reply r = get("/pods/test-a/server-pod", NULL, 0);
+    struct tdisp_reply r = get("/pods/test-a/server-pod", NULL, 0);
     json_t *ports = json_object_get(r.json, "ports");
     json_t *p0 = json_array_get(ports, 0);
     json_t *p2 = json_array_get(ports, 2);
@@ -335,7 +307,7 @@ Test(list, pod_shows_ports_addresses_and_policies, .init = setup,
 Test(list, pod_without_owners_has_no_owner_field, .init = setup,
      .fini = teardown)
 {
-    struct reply r = get("/pods/test-b/host-pod", NULL, 0);
+    struct tdisp_reply r = get("/pods/test-b/host-pod", NULL, 0);
 
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert_null(json_object_get(r.json, "owners"));
@@ -349,7 +321,7 @@ Test(list, pod_without_owners_has_no_owner_field, .init = setup,
 Test(list, policies_by_namespace, .init = setup, .fini = teardown)
 {
     struct api_kv q[] = { { "namespace", "test-b" } };
-    struct reply r = get("/networkpolicies", q, 1);
+    struct tdisp_reply r = get("/networkpolicies", q, 1);
     json_t *items = json_object_get(r.json, "networkPolicies");
     json_t *p0 = json_array_get(items, 0);
 
@@ -395,7 +367,7 @@ ParameterizedTest(struct policy_case *c, list, policy_views, .init = setup,
 {
     char path[96];
     char buf[128];
-    struct reply r;
+    struct tdisp_reply r;
 
     snprintf(path, sizeof(path), "/networkpolicies/%s/%s", c->ns, c->name);
     r = get(path, NULL, 0);
@@ -457,7 +429,7 @@ ParameterizedTest(struct isolation_case *c, list, isolation, .init = setup,
 {
     char path[96];
     char buf[256];
-    struct reply r;
+    struct tdisp_reply r;
     json_t *in, *eg;
 
     snprintf(path, sizeof(path), "/pods/%s/%s/isolation", c->ns, c->name);
@@ -508,7 +480,7 @@ Test(list, unknown_objects_are_404, .init = setup, .fini = teardown)
     size_t i;
 
     for (i = 0; i < 4; i++) {
-        struct reply r = get(paths[i], NULL, 0);
+        struct tdisp_reply r = get(paths[i], NULL, 0);
 
         cr_assert_eq(r.status, 404, "%s: %s", paths[i], r.text);
         cr_assert_str_eq(json_string_value(json_object_get(

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "tests/support/dispatch.h"
 
 /* test-a/server-pod serves http (80/TCP) and dns (53/UDP); its ingress is
  * isolated by default-deny-ingress, and admits test-client pods of team
@@ -92,39 +93,19 @@ static const char cluster[] =
 
 static struct api_ctx ctx;
 
-struct reply {
-    int status;
-    json_t *json;
-    char text[2048];
-};
-
-static struct reply
+/* Every answer of these routes is JSON. */
+static struct tdisp_reply
 dispatch(const char *method, const char *path, const struct api_kv *query,
          size_t nquery, const char *ct, const char *body)
 {
-    struct api_request req = {
-        .method = method,
-        .path = path,
-        .nquery = nquery,
-        .query = query,
-        .content_type = ct,
-        .body = body,
-        .body_len = body != NULL ? strlen(body) : 0,
-    };
-    struct api_response resp;
-    struct reply r;
+    struct tdisp_reply r =
+        tdisp_call(&ctx, method, path, query, nquery, ct, body);
 
-    api_dispatch(&ctx, &req, &resp);
-    memset(&r, 0, sizeof(r));
-    r.status = resp.status;
-    r.json = json_loadb(resp.body, resp.body_len, 0, NULL);
-    snprintf(r.text, sizeof(r.text), "%s", resp.body);
-    cr_assert_str_eq(resp.content_type, "application/json");
-    api_response_fini(&resp);
+    cr_assert_str_eq(r.content_type, "application/json");
     return r;
 }
 
-static struct reply
+static struct tdisp_reply
 post(const char *path, const char *body)
 {
     return dispatch("POST", path, NULL, 0, "application/json", body);
@@ -133,13 +114,9 @@ post(const char *path, const char *body)
 static void
 setup(void)
 {
-    struct api_config cfg;
-    struct np_error err;
-    struct reply r;
+    struct tdisp_reply r;
 
-    api_config_defaults(&cfg);
-    np_error_init(&err);
-    cr_assert_eq(api_ctx_init(&ctx, &cfg, &err), 0, "%s", err.message);
+    tdisp_ctx_init(&ctx);
     r = dispatch("PUT", "/state", NULL, 0, "application/yaml", cluster);
     cr_assert_eq(r.status, 200, "PUT /state: %s", r.text);
     json_decref(r.json);
@@ -269,7 +246,7 @@ ParameterizedTestParameters(reach, single_queries)
 ParameterizedTest(struct reach_case *c, reach, single_queries, .init = setup,
                   .fini = teardown)
 {
-    struct reply r = post("/reachability", c->body);
+    struct tdisp_reply r = post("/reachability", c->body);
     json_t *e = json_object_get(r.json, "error");
 
     cr_assert_eq(r.status, c->status, "%s -> %d %s", c->body, r.status, r.text);
@@ -299,8 +276,8 @@ str_at(const json_t *v, const char *k1, const char *k2)
 Test(reach, denied_answer_names_the_isolating_policies, .init = setup,
      .fini = teardown)
 {
-    struct reply r = post("/reachability",
-                          "{\"from\":" OTHER ",\"to\":" SERVER ",\"port\":80}");
+    struct tdisp_reply r = post(
+        "/reachability", "{\"from\":" OTHER ",\"to\":" SERVER ",\"port\":80}");
     json_t *in = json_object_get(r.json, "ingress");
     json_t *eg = json_object_get(r.json, "egress");
     json_t *pols = json_object_get(in, "policies");
@@ -363,8 +340,9 @@ Test(reach, denied_answer_names_the_isolating_policies, .init = setup,
 Test(reach, allowed_answer_names_the_rule_that_allowed, .init = setup,
      .fini = teardown)
 {
-    struct reply r = post("/reachability", "{\"from\":" CLIENT ",\"to\":" SERVER
-                                           ",\"port\":\"http\"}");
+    struct tdisp_reply r =
+        post("/reachability",
+             "{\"from\":" CLIENT ",\"to\":" SERVER ",\"port\":\"http\"}");
     json_t *in = json_object_get(r.json, "ingress");
     json_t *by = json_array_get(json_object_get(in, "allowedBy"), 0);
 
@@ -393,8 +371,9 @@ Test(reach, allowed_answer_names_the_rule_that_allowed, .init = setup,
 Test(reach, outside_address_is_echoed_as_external, .init = setup,
      .fini = teardown)
 {
-    struct reply r = post("/reachability", "{\"from\":{\"ip\":\"2001:db8::1\"},"
-                                           "\"to\":" SERVER ",\"port\":80}");
+    struct tdisp_reply r =
+        post("/reachability", "{\"from\":{\"ip\":\"2001:db8::1\"},"
+                              "\"to\":" SERVER ",\"port\":80}");
     json_t *eg = json_object_get(r.json, "egress");
 
     cr_assert_eq(r.status, 200, "%s", r.text);
@@ -412,8 +391,9 @@ Test(reach, outside_address_is_echoed_as_external, .init = setup,
 
 Test(reach, pod_address_is_that_pod, .init = setup, .fini = teardown)
 {
-    struct reply r = post("/reachability", "{\"from\":{\"ip\":\"fd00::20\"},"
-                                           "\"to\":" SERVER ",\"port\":80}");
+    struct tdisp_reply r =
+        post("/reachability", "{\"from\":{\"ip\":\"fd00::20\"},"
+                              "\"to\":" SERVER ",\"port\":80}");
 
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert_str_eq(str_at(r.json, "from", "namespace"), "test-b");
@@ -426,8 +406,8 @@ Test(reach, pod_address_is_that_pod, .init = setup, .fini = teardown)
 
 Test(reach, host_network_pod_is_marked, .init = setup, .fini = teardown)
 {
-    struct reply r = post("/reachability",
-                          "{\"from\":" HOST ",\"to\":" SERVER ",\"port\":80}");
+    struct tdisp_reply r = post(
+        "/reachability", "{\"from\":" HOST ",\"to\":" SERVER ",\"port\":80}");
 
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert(json_is_true(
@@ -442,8 +422,9 @@ Test(reach, host_network_pod_is_marked, .init = setup, .fini = teardown)
 Test(reach, pod_reaching_itself_is_allowed_and_marked_self, .init = setup,
      .fini = teardown)
 {
-    struct reply r = post("/reachability", "{\"from\":" SERVER ",\"to\":" SERVER
-                                           ",\"port\":9999}");
+    struct tdisp_reply r =
+        post("/reachability",
+             "{\"from\":" SERVER ",\"to\":" SERVER ",\"port\":9999}");
 
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert(json_is_true(json_object_get(r.json, "allowed")));
@@ -505,9 +486,9 @@ ParameterizedTest(struct get_case *c, reach, get_form_equals_post_form,
         { "port", c->port },
         { "protocol", c->protocol },
     };
-    struct reply g =
+    struct tdisp_reply g =
         dispatch("GET", "/reachability", q, c->protocol[0] ? 4 : 3, NULL, NULL);
-    struct reply p = post("/reachability", c->body);
+    struct tdisp_reply p = post("/reachability", c->body);
 
     cr_assert_eq(g.status, p.status, "GET %s, POST %s", g.text, p.text);
     cr_assert(json_equal(g.json, p.json), "GET %s\nPOST %s", g.text, p.text);
@@ -551,7 +532,7 @@ ParameterizedTest(struct get_error_case *c, reach, get_form_errors,
 {
     struct api_kv q[3];
     size_t n = 0;
-    struct reply r;
+    struct tdisp_reply r;
     json_t *e;
 
     if (c->from[0] != '\0')
@@ -593,7 +574,7 @@ batch_body(const char *trace)
 Test(reach, batch_answers_equal_single_answers, .init = setup, .fini = teardown)
 {
     char *body = batch_body(NULL);
-    struct reply b = post("/reachability/batch", body);
+    struct tdisp_reply b = post("/reachability/batch", body);
     json_t *results = json_object_get(b.json, "results");
     size_t i;
 
@@ -601,7 +582,7 @@ Test(reach, batch_answers_equal_single_answers, .init = setup, .fini = teardown)
     cr_assert_eq(json_integer_value(json_object_get(b.json, "revision")), 1);
     cr_assert_eq(json_array_size(results), NREACH);
     for (i = 0; i < NREACH; i++) {
-        struct reply s = post("/reachability", reach_cases[i].body);
+        struct tdisp_reply s = post("/reachability", reach_cases[i].body);
 
         cr_assert(json_equal(json_array_get(results, i), s.json),
                   "query %zu: %s\nbatch and single answers differ: %s", i,
@@ -616,7 +597,7 @@ Test(reach, batch_without_trace_answers_verdicts_only, .init = setup,
      .fini = teardown)
 {
     char *body = batch_body("false");
-    struct reply b = post("/reachability/batch", body);
+    struct tdisp_reply b = post("/reachability/batch", body);
     json_t *results = json_object_get(b.json, "results");
     size_t i;
 
@@ -663,7 +644,7 @@ ParameterizedTestParameters(reach, batch_envelope_errors)
 ParameterizedTest(struct batch_error_case *c, reach, batch_envelope_errors,
                   .init = setup, .fini = teardown)
 {
-    struct reply r;
+    struct tdisp_reply r;
     json_t *e;
 
     ctx.cfg.limits.max_batch = 2;
@@ -679,7 +660,7 @@ ParameterizedTest(struct batch_error_case *c, reach, batch_envelope_errors,
 Test(reach, batch_item_that_is_not_an_object_fails_alone, .init = setup,
      .fini = teardown)
 {
-    struct reply r =
+    struct tdisp_reply r =
         post("/reachability/batch", "{\"queries\":[7,{\"from\":" CLIENT
                                     ",\"to\":" SERVER ",\"port\":80}]}");
     json_t *results = json_object_get(r.json, "results");
@@ -696,10 +677,10 @@ Test(reach, batch_item_that_is_not_an_object_fails_alone, .init = setup,
 
 Test(reach, answers_follow_the_state_revision, .init = setup, .fini = teardown)
 {
-    struct reply r = dispatch("DELETE",
-                              "/namespaces/test-a/networkpolicies/"
-                              "default-deny-ingress",
-                              NULL, 0, NULL, NULL);
+    struct tdisp_reply r = dispatch("DELETE",
+                                    "/namespaces/test-a/networkpolicies/"
+                                    "default-deny-ingress",
+                                    NULL, 0, NULL, NULL);
 
     cr_assert_eq(r.status, 200, "%s", r.text);
     json_decref(r.json);
@@ -721,7 +702,7 @@ Test(reach, single_query_without_trace_answers_the_verdict_only, .init = setup,
 
     for (i = 0; i < NREACH; i++) {
         json_t *q = json_loads(reach_cases[i].body, 0, NULL);
-        struct reply full, bare;
+        struct tdisp_reply full, bare;
         char *text;
 
         cr_assert_not_null(q);
@@ -745,10 +726,10 @@ Test(reach, single_query_without_trace_answers_the_verdict_only, .init = setup,
 
 Test(reach, trace_must_be_a_boolean, .init = setup, .fini = teardown)
 {
-    struct reply r = post("/reachability",
-                          "{\"from\":{\"namespace\":\"test-b\",\"pod\":"
-                          "\"client-pod\"},\"to\":{\"namespace\":\"test-a\","
-                          "\"pod\":\"server-pod\"},\"port\":80,\"trace\":1}");
+    struct tdisp_reply r = post(
+        "/reachability", "{\"from\":{\"namespace\":\"test-b\",\"pod\":"
+                         "\"client-pod\"},\"to\":{\"namespace\":\"test-a\","
+                         "\"pod\":\"server-pod\"},\"port\":80,\"trace\":1}");
 
     cr_assert_eq(r.status, 400, "%s", r.text);
     cr_assert_str_eq(str_at(json_object_get(r.json, "error"), "path", NULL),
@@ -770,7 +751,8 @@ Test(reach, get_form_takes_trace_false, .init = setup, .fini = teardown)
         { .key = "port", .value = "80" },
         { .key = "trace", .value = "no" },
     };
-    struct reply r = dispatch("GET", "/reachability", args, 4, NULL, NULL);
+    struct tdisp_reply r =
+        dispatch("GET", "/reachability", args, 4, NULL, NULL);
 
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert_eq(json_object_size(r.json), 2, "%s", r.text);

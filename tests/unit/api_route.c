@@ -11,18 +11,14 @@
 
 #include "api/api.h"
 #include "api/internal.h"
+#include "tests/support/dispatch.h"
 
 static struct api_ctx ctx;
 
 static void
 setup(void)
 {
-    struct api_config cfg;
-    struct np_error err;
-
-    api_config_defaults(&cfg);
-    np_error_init(&err);
-    cr_assert_eq(api_ctx_init(&ctx, &cfg, &err), 0, "%s", err.message);
+    tdisp_ctx_init(&ctx);
 }
 
 static void
@@ -31,64 +27,8 @@ teardown(void)
     api_ctx_fini(&ctx);
 }
 
-struct reply {
-    int status;
-    json_t *json; /* NULL when the body is not JSON */
-    char allow[64];
-    char content_type[64];
-    char text[256]; /* start of the body */
-};
-
-/* Dispatches method on target ("PATH?a=b&c"); arguments are taken as
- * written, without percent-decoding. */
-static struct reply
-call(const char *method, const char *target, const char *ct, const char *body)
-{
-    char buf[1024];
-    struct api_kv kv[16];
-    struct api_request req = { .method = method, .path = buf };
-    struct api_response resp;
-    struct reply r;
-    char *q;
-
-    snprintf(buf, sizeof(buf), "%s", target);
-    q = strchr(buf, '?');
-    if (q != NULL) {
-        *q++ = '\0';
-        while (q != NULL && *q != '\0' && req.nquery < 16) {
-            char *amp = strchr(q, '&');
-            char *eq;
-
-            if (amp != NULL)
-                *amp++ = '\0';
-            eq = strchr(q, '=');
-            if (eq != NULL)
-                *eq++ = '\0';
-            kv[req.nquery].key = q;
-            kv[req.nquery].value = eq != NULL ? eq : "";
-            req.nquery++;
-            q = amp;
-        }
-        req.query = kv;
-    }
-    req.content_type = ct;
-    req.body = body;
-    req.body_len = body != NULL ? strlen(body) : 0;
-    api_dispatch(&ctx, &req, &resp);
-    memset(&r, 0, sizeof(r));
-    r.status = resp.status;
-    r.json = resp.body != NULL ? json_loadb(resp.body, resp.body_len, 0, NULL)
-                               : NULL;
-    snprintf(r.allow, sizeof(r.allow), "%s", resp.allow);
-    snprintf(r.content_type, sizeof(r.content_type), "%s",
-             resp.content_type != NULL ? resp.content_type : "");
-    snprintf(r.text, sizeof(r.text), "%s", resp.body != NULL ? resp.body : "");
-    api_response_fini(&resp);
-    return r;
-}
-
 static const char *
-error_code(const struct reply *r)
+error_code(const struct tdisp_reply *r)
 {
     return json_string_value(
         json_object_get(json_object_get(r->json, "error"), "code"));
@@ -170,8 +110,8 @@ ParameterizedTestParameters(route, error_answers)
 ParameterizedTest(struct route_case *c, route, error_answers, .init = setup,
                   .fini = teardown)
 {
-    struct reply r =
-        call(c->method, c->target, c->ct[0] != '\0' ? c->ct : NULL, c->body);
+    struct tdisp_reply r = tdisp_target(
+        &ctx, c->method, c->target, c->ct[0] != '\0' ? c->ct : NULL, c->body);
     json_t *e = json_object_get(r.json, "error");
 
     cr_assert_eq(r.status, c->status, "%s %s: status %d, want %d (%s)",
@@ -220,8 +160,8 @@ ParameterizedTestParameters(route, accepted_requests)
 ParameterizedTest(struct ok_case *c, route, accepted_requests, .init = setup,
                   .fini = teardown)
 {
-    struct reply r =
-        call(c->method, c->target, c->ct[0] != '\0' ? c->ct : NULL, c->body);
+    struct tdisp_reply r = tdisp_target(
+        &ctx, c->method, c->target, c->ct[0] != '\0' ? c->ct : NULL, c->body);
 
     cr_assert_eq(r.status, 200, "%s %s: %d %s", c->method, c->target, r.status,
                  r.text);
@@ -233,7 +173,7 @@ ParameterizedTest(struct ok_case *c, route, accepted_requests, .init = setup,
 
 Test(route, healthz_answers_ok, .init = setup, .fini = teardown)
 {
-    struct reply r = call("GET", "/healthz", NULL, NULL);
+    struct tdisp_reply r = tdisp_target(&ctx, "GET", "/healthz", NULL, NULL);
 
     cr_assert_eq(r.status, 200);
     cr_assert_str_eq(json_string_value(json_object_get(r.json, "status")),
@@ -243,10 +183,10 @@ Test(route, healthz_answers_ok, .init = setup, .fini = teardown)
 
 Test(route, readyz_answers_revision_once_ready, .init = setup, .fini = teardown)
 {
-    struct reply r;
+    struct tdisp_reply r;
 
     atomic_store(&ctx.ready, true);
-    r = call("GET", "/readyz", NULL, NULL);
+    r = tdisp_target(&ctx, "GET", "/readyz", NULL, NULL);
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert_str_eq(json_string_value(json_object_get(r.json, "status")),
                      "ready");
@@ -256,7 +196,8 @@ Test(route, readyz_answers_revision_once_ready, .init = setup, .fini = teardown)
 
 Test(route, openapi_is_served_as_yaml, .init = setup, .fini = teardown)
 {
-    struct reply r = call("GET", "/openapi.yaml", NULL, NULL);
+    struct tdisp_reply r =
+        tdisp_target(&ctx, "GET", "/openapi.yaml", NULL, NULL);
 
     cr_assert_eq(r.status, 200);
     cr_assert_str_eq(r.content_type, "application/yaml");
@@ -266,8 +207,8 @@ Test(route, openapi_is_served_as_yaml, .init = setup, .fini = teardown)
 
 Test(route, syntax_error_names_line_and_column, .init = setup, .fini = teardown)
 {
-    struct reply r =
-        call("POST", "/reachability", "application/json", "{\n  \"from\": }");
+    struct tdisp_reply r = tdisp_target(&ctx, "POST", "/reachability",
+                                        "application/json", "{\n  \"from\": }");
     json_t *e = json_object_get(r.json, "error");
 
     cr_assert_eq(r.status, 400);
@@ -280,7 +221,8 @@ Test(route, syntax_error_names_line_and_column, .init = setup, .fini = teardown)
 Test(route, method_not_allowed_lists_the_methods_in_the_message, .init = setup,
      .fini = teardown)
 {
-    struct reply r = call("DELETE", "/reachability", NULL, NULL);
+    struct tdisp_reply r =
+        tdisp_target(&ctx, "DELETE", "/reachability", NULL, NULL);
     const char *msg = json_string_value(
         json_object_get(json_object_get(r.json, "error"), "message"));
 
@@ -377,8 +319,8 @@ Test(route, error_body_leaves_out_unknown_positions)
 Test(route, every_unknown_query_argument_is_named, .init = setup,
      .fini = teardown)
 {
-    struct reply r =
-        call("GET", "/pods?colour=red&namespace=x&size=2", NULL, NULL);
+    struct tdisp_reply r = tdisp_target(
+        &ctx, "GET", "/pods?colour=red&namespace=x&size=2", NULL, NULL);
     json_t *e = json_object_get(r.json, "error");
     const char *msg = json_string_value(json_object_get(e, "message"));
 

@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "core/snapshot.h"
+#include "tests/support/dispatch.h"
 #include "tests/support/testdata.h"
 
 #ifndef NETPOLQ_TEST_DATA
@@ -24,10 +25,7 @@ static struct api_ctx ctx;
 static void
 setup(void)
 {
-    struct np_error err;
-
-    np_error_init(&err);
-    cr_assert_eq(api_ctx_init(&ctx, NULL, &err), 0, "%s", err.message);
+    tdisp_ctx_init(&ctx);
 }
 
 static void
@@ -43,19 +41,11 @@ static json_t *
 call(const char *method, const char *path, const char *ct, const char *body,
      int *status)
 {
-    struct api_request req;
     struct api_response resp;
     json_error_t jerr;
     json_t *answer;
 
-    memset(&req, 0, sizeof(req));
-    memset(&resp, 0, sizeof(resp));
-    req.method = method;
-    req.path = path;
-    req.content_type = ct;
-    req.body = body;
-    req.body_len = body == NULL ? 0 : strlen(body);
-    api_dispatch(&ctx, &req, &resp);
+    tdisp_raw(&ctx, method, path, NULL, 0, ct, body, &resp);
     cr_assert_not_null(resp.body, "%s %s: no body", method, path);
     answer = json_loadb(resp.body, resp.body_len, 0, &jerr);
     cr_assert_not_null(answer, "%s %s: answer is not JSON: %s", method, path,

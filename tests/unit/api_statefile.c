@@ -15,16 +15,14 @@
 
 #include "api/api.h"
 #include "core/snapshot.h"
+#include "tests/support/dispatch.h"
 
 static struct api_ctx ctx;
 
 static void
 setup(void)
 {
-    struct np_error err;
-
-    np_error_init(&err);
-    cr_assert_eq(api_ctx_init(&ctx, NULL, &err), 0, "%s", err.message);
+    tdisp_ctx_init(&ctx);
 }
 
 static void
@@ -59,17 +57,11 @@ static const char cluster[] =
 static int
 call(struct api_ctx *c, const char *method, const char *path, const char *body)
 {
-    struct api_request req;
     struct api_response resp;
     int status;
 
-    memset(&req, 0, sizeof(req));
-    req.method = method;
-    req.path = path;
-    req.content_type = body != NULL ? "application/yaml" : NULL;
-    req.body = body;
-    req.body_len = body != NULL ? strlen(body) : 0;
-    api_dispatch(c, &req, &resp);
+    tdisp_raw(c, method, path, NULL, 0,
+              body != NULL ? "application/yaml" : NULL, body, &resp);
     status = resp.status;
     api_response_fini(&resp);
     return status;
@@ -125,10 +117,7 @@ write_state(struct api_ctx *c)
 static int
 restore(const char *data, size_t len, struct api_ctx *out, struct np_error *err)
 {
-    struct np_error e;
-
-    np_error_init(&e);
-    cr_assert_eq(api_ctx_init(out, NULL, &e), 0);
+    tdisp_ctx_init(out);
     np_error_init(err);
     return api_statefile_restore(out, data, len, "state.json", err);
 }
