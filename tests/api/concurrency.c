@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "tests/support/http.h"
+#include "tests/support/keepalive.h"
 #include "tests/support/server.h"
 
 #define NREADERS   4
@@ -125,103 +126,6 @@ struct reader {
     char failure[512]; /* the first failure */
 };
 
-/* A keep-alive client: one curl handle per thread, as libcurl requires. */
-struct ka_client {
-    CURL *curl;
-    struct curl_slist *headers;
-    char *buf;
-    size_t len;
-    size_t cap;
-};
-
-static size_t
-ka_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct ka_client *c = arg;
-    size_t n = size * nmemb;
-
-    if (c->len + n + 1 > c->cap) {
-        char *buf = realloc(c->buf, (c->len + n + 1) * 2);
-
-        if (buf == NULL)
-            return 0;
-        c->buf = buf;
-        c->cap = (c->len + n + 1) * 2;
-    }
-    memcpy(c->buf + c->len, data, n);
-    c->len += n;
-    c->buf[c->len] = '\0';
-    return n;
-}
-
-static int
-ka_init(struct ka_client *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->curl = curl_easy_init();
-    if (c->curl == NULL)
-        return -1;
-    c->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, ka_write);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)tsrv_timeout_ms() * 3);
-    return 0;
-}
-
-/* Sends a request; body NULL means GET. Returns the parsed answer (owned)
- * and the status, or NULL with why filled. */
-static json_t *
-ka_send(struct ka_client *c, const char *method, const char *path,
-        const char *ct, const char *body, size_t len, long *status, char *why,
-        size_t whylen)
-{
-    char url[512];
-    json_error_t jerr;
-    struct curl_slist *headers = NULL;
-    CURLcode rc;
-    json_t *v;
-
-    snprintf(url, sizeof(url), "%s%s", srv.base, path);
-    c->len = 0;
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    if (body == NULL) {
-        curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
-        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-    } else {
-        char h[128];
-
-        snprintf(h, sizeof(h), "Content-Type: %s", ct);
-        headers = curl_slist_append(NULL, h);
-        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)len);
-    }
-    rc = curl_easy_perform(c->curl);
-    curl_slist_free_all(headers);
-    if (rc != CURLE_OK) {
-        snprintf(why, whylen, "%s %s: %s", method, path,
-                 curl_easy_strerror(rc));
-        return NULL;
-    }
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
-    v = json_loadb(c->buf != NULL ? c->buf : "", c->len, 0, &jerr);
-    if (v == NULL)
-        snprintf(why, whylen, "%s %s: %ld, not JSON (%s): %.200s", method, path,
-                 *status, jerr.text, c->buf != NULL ? c->buf : "");
-    return v;
-}
-
-static void
-ka_fini(struct ka_client *c)
-{
-    curl_slist_free_all(c->headers);
-    curl_easy_cleanup(c->curl);
-    free(c->buf);
-}
-
 static void
 fail(struct reader *rd, const char *fmt, const char *a, const char *b)
 {
@@ -258,11 +162,11 @@ static void *
 read_loop(void *arg)
 {
     struct reader *rd = arg;
-    struct ka_client c;
+    struct tka_client c;
     char batch[BATCH_SIZE * (sizeof(query) + 1) + 32];
     size_t blen, i;
 
-    if (ka_init(&c) != 0) {
+    if (tka_init(&c, srv.base) != 0) {
         fail(rd, "curl_easy_init failed%s%s", "", "");
         return NULL;
     }
@@ -282,15 +186,15 @@ read_loop(void *arg)
 
         rd->requests++;
         if (kind == 0)
-            a = ka_send(&c, "POST", "/reachability", "application/json", query,
-                        sizeof(query) - 1, &status, why, sizeof(why));
+            a = tka_send(&c, "POST", "/reachability", "application/json", query,
+                         sizeof(query) - 1, &status, why, sizeof(why));
         else if (kind == 1)
-            a = ka_send(&c, "GET",
-                        "/reachability?from=a/client&to=a/server&port=80", NULL,
-                        NULL, 0, &status, why, sizeof(why));
+            a = tka_send(&c, "GET",
+                         "/reachability?from=a/client&to=a/server&port=80",
+                         NULL, NULL, 0, &status, why, sizeof(why));
         else
-            a = ka_send(&c, "POST", "/reachability/batch", "application/json",
-                        batch, blen, &status, why, sizeof(why));
+            a = tka_send(&c, "POST", "/reachability/batch", "application/json",
+                         batch, blen, &status, why, sizeof(why));
         if (a == NULL) {
             fail(rd, "%s%s", why, "");
             continue;
@@ -323,7 +227,7 @@ read_loop(void *arg)
         }
         json_decref(a);
     }
-    ka_fini(&c);
+    tka_fini(&c);
     return NULL;
 }
 

@@ -17,10 +17,10 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <criterion/parameterized.h>
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "tests/support/http.h"
+#include "tests/support/keepalive.h"
 #include "tests/support/server.h"
 
 static struct tsrv srv;
@@ -843,83 +843,23 @@ random_query(unsigned long *st)
     return q;
 }
 
-/* A keep-alive client for the 10,000 single queries: one curl handle, one
- * connection. */
-struct ka_client {
-    CURL *curl;
-    struct curl_slist *headers;
-    char url[256];
-    char *buf;
-    size_t len;
-    size_t cap;
-};
-
-static size_t
-ka_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct ka_client *c = arg;
-    size_t n = size * nmemb;
-
-    if (c->len + n + 1 > c->cap) {
-        c->cap = (c->len + n + 1) * 2;
-        c->buf = realloc(c->buf, c->cap);
-        if (c->buf == NULL)
-            return 0;
-    }
-    memcpy(c->buf + c->len, data, n);
-    c->len += n;
-    c->buf[c->len] = '\0';
-    return n;
-}
-
-static void
-ka_init(struct ka_client *c, const char *path)
-{
-    memset(c, 0, sizeof(*c));
-    c->curl = curl_easy_init();
-    cr_assert_not_null(c->curl);
-    snprintf(c->url, sizeof(c->url), "%s%s", srv.base, path);
-    c->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, ka_write);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)tsrv_timeout_ms() * 3);
-}
-
-/* POSTs body and returns the answer (owned) and its status. */
+/* POSTs body to /reachability on the keep-alive client and returns the
+ * answer (owned) and its status. */
 static json_t *
-ka_post(struct ka_client *c, const char *body, long *status)
+ka_post(struct tka_client *c, const char *body, long *status)
 {
-    json_error_t jerr;
-    CURLcode rc;
-    json_t *v;
+    char why[512];
+    json_t *v = tka_send(c, "POST", "/reachability", "application/json", body,
+                         strlen(body), status, why, sizeof(why));
 
-    c->len = 0;
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    rc = curl_easy_perform(c->curl);
-    cr_assert_eq(rc, CURLE_OK, "POST %s: %s", c->url, curl_easy_strerror(rc));
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
-    v = json_loadb(c->buf, c->len, 0, &jerr);
-    cr_assert_not_null(v, "answer is not JSON (%s): %.300s", jerr.text,
-                       c->buf != NULL ? c->buf : "");
+    cr_assert_not_null(v, "%s", why);
     return v;
-}
-
-static void
-ka_fini(struct ka_client *c)
-{
-    curl_slist_free_all(c->headers);
-    curl_easy_cleanup(c->curl);
-    free(c->buf);
 }
 
 Test(batch, ten_thousand_queries_answer_like_single_queries, .timeout = 590)
 {
     unsigned long st = 20261126;
-    struct ka_client client;
+    struct tka_client client;
     struct thttp_resp r;
     json_t *queries = json_array();
     json_t *batch;
@@ -942,7 +882,7 @@ Test(batch, ten_thousand_queries_answer_like_single_queries, .timeout = 590)
 
     /* Every single answer, whole, against its batch item: the verdicts,
      * the traces and the errors. */
-    ka_init(&client, "/reachability");
+    cr_assert_eq(tka_init(&client, srv.base), 0, "curl_easy_init failed");
     for (i = 0; i < NQUERIES; i++) {
         json_t *item = json_array_get(results, i);
         char *q = json_dumps(json_array_get(queries, i), JSON_COMPACT);
@@ -974,7 +914,7 @@ Test(batch, ten_thousand_queries_answer_like_single_queries, .timeout = 590)
         json_decref(single);
         free(q);
     }
-    ka_fini(&client);
+    tka_fini(&client);
     cr_expect_eq(differ, 0, "%zu of %d answers differ from the batch's", differ,
                  NQUERIES);
     cr_log_info("%zu allowed, %zu denied, %zu item errors", nallowed,
