@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "api/internal.h"
+#include "core/eval.h"
 #include "core/snapshot.h"
 
 /* The libFuzzer entry point: returns 0 for every input. */
@@ -35,6 +36,12 @@ void fuzz_manifest(const uint8_t *data, size_t size, enum api_format fmt);
  * with np_eval_allowed(), np_eval_trace() and np_matrix_compute() and
  * aborts when they disagree; encodes each traced verdict as JSON. */
 void fuzz_check_snapshot(const struct np_snapshot *snap);
+
+/* Writes the reachability answer for aq and v (api_verdict_write()) and
+ * aborts unless it is valid JSON whose "allowed" is v->allowed. */
+void fuzz_check_verdict_json(const struct np_snapshot *snap,
+                             const struct api_query *aq,
+                             const struct np_verdict *v);
 
 /* A context holding a small fixed cluster (namespaces with labels, pods with
  * IPv4/IPv6 addresses, named TCP/UDP/SCTP ports, a hostNetwork pod, a few

@@ -54,14 +54,7 @@ evaluate(const struct api_ctx *ctx, const struct np_snapshot *snap,
         fuzz_fail("np_eval_trace: %s", err.message);
     if (v.allowed != fast)
         fuzz_fail("np_eval_allowed says %d, np_eval_trace %d", fast, v.allowed);
-    {
-        struct api_jw w;
-        size_t len;
-
-        api_jw_init(&w);
-        api_verdict_write(&w, snap, aq, &v);
-        free(api_jw_finish(&w, &len));
-    }
+    fuzz_check_verdict_json(snap, aq, &v);
     np_arena_free_all(&a);
 }
 
