@@ -19,6 +19,7 @@
 #include <criterion/parameterized.h>
 #include <jansson.h>
 
+#include "tests/support/assert_json.h"
 #include "tests/support/http.h"
 #include "tests/support/keepalive.h"
 #include "tests/support/server.h"
@@ -167,31 +168,6 @@ put_state(const char *yaml, size_t len)
     rev = (long)json_integer_value(json_object_get(r.json, "revision"));
     thttp_resp_fini(&r);
     return rev;
-}
-
-static void
-assert_error(const struct thttp_resp *r, long status, const char *code,
-             const char *path)
-{
-    json_t *error;
-    const char *got;
-
-    cr_assert_eq(r->status, status, "status %ld, want %ld: %s", r->status,
-                 status, r->body);
-    cr_assert_not_null(r->json, "the body is not JSON: %s", r->body);
-    error = json_object_get(r->json, "error");
-    got = json_string_value(json_object_get(error, "code"));
-    cr_assert_not_null(got, "no error.code in %s", r->body);
-    cr_assert_str_eq(got, code, "code %s, want %s: %s", got, code, r->body);
-    cr_assert(json_string_length(json_object_get(error, "message")) > 0,
-              "no message in %s", r->body);
-    if (path != NULL) {
-        const char *p = json_string_value(json_object_get(error, "path"));
-
-        cr_assert(p != NULL && strcmp(p, path) == 0,
-                  "error.path %s, want %s: %s", p != NULL ? p : "(none)", path,
-                  r->body);
-    }
 }
 
 /* One row of a verdict table: the query as JSON text and the verdict the
@@ -492,7 +468,7 @@ Test(queries, get_with_an_unknown_argument_names_it)
                            "&verbose=1",
                            &r),
                  0);
-    assert_error(&r, 400, "unknown_field", "verbose");
+    tassert_json_error(&r, 400, "unknown_field", "verbose");
     message = json_string_value(
         json_object_get(json_object_get(r.json, "error"), "message"));
     cr_expect(strstr(message, "verbose") != NULL, "message: %s", message);

@@ -19,32 +19,11 @@
 #include <criterion/parameterized.h>
 #include <jansson.h>
 
+#include "tests/support/assert_json.h"
 #include "tests/support/http.h"
 #include "tests/support/server.h"
 
 static struct tsrv srv;
-
-static void
-assert_json_error(const struct thttp_resp *r, long status, const char *code)
-{
-    json_t *error;
-    const char *got;
-    const char *message;
-
-    cr_assert_eq(r->status, status, "status %ld, want %ld: %s", r->status,
-                 status, r->body);
-    cr_assert(strncmp(r->content_type, "application/json", 16) == 0,
-              "Content-Type \"%s\" is not JSON", r->content_type);
-    cr_assert_not_null(r->json, "the body is not JSON: %s", r->body);
-    error = json_object_get(r->json, "error");
-    got = json_string_value(json_object_get(error, "code"));
-    message = json_string_value(json_object_get(error, "message"));
-    cr_assert_not_null(got, "no error.code in %s", r->body);
-    cr_assert(message != NULL && message[0] != '\0', "no error.message in %s",
-              r->body);
-    if (code != NULL)
-        cr_assert_str_eq(got, code);
-}
 
 static void
 assert_still_serving(void)
@@ -115,7 +94,7 @@ Test(server, unknown_path_answers_404_json_error)
     struct thttp_resp r;
 
     cr_assert_eq(thttp_get(srv.base, "/no/such/path", &r), 0);
-    assert_json_error(&r, 404, "not_found");
+    tassert_json_error(&r, 404, "not_found", NULL);
     thttp_resp_fini(&r);
     assert_exit_0();
 }
@@ -127,14 +106,14 @@ Test(server, query_arguments_reach_the_api_in_order)
 
     /* A bare key ("?trace") arrives with an empty value. */
     cr_assert_eq(thttp_get(srv.base, "/healthz?trace", &r), 0);
-    assert_json_error(&r, 400, NULL);
+    tassert_json_error(&r, 400, NULL, NULL);
     error = json_object_get(r.json, "error");
     cr_assert_str_eq(json_string_value(json_object_get(error, "path")),
                      "trace");
     thttp_resp_fini(&r);
     /* Both copies of a repeated key arrive. */
     cr_assert_eq(thttp_get(srv.base, "/pods?namespace=a&namespace=b", &r), 0);
-    assert_json_error(&r, 400, "invalid_query");
+    tassert_json_error(&r, 400, "invalid_query", NULL);
     thttp_resp_fini(&r);
     /* Values arrive decoded. */
     cr_assert_eq(thttp_get(srv.base, "/pods?namespace=a%20b", &r), 0);
@@ -149,7 +128,7 @@ Test(server, wrong_method_answers_405_with_allow)
 
     cr_assert_eq(
         thttp_request(srv.base, "DELETE", "/healthz", NULL, NULL, 0, &r), 0);
-    assert_json_error(&r, 405, "method_not_allowed");
+    tassert_json_error(&r, 405, "method_not_allowed", NULL);
     cr_assert(strstr(r.allow, "GET") != NULL, "Allow \"%s\"", r.allow);
     thttp_resp_fini(&r);
     assert_exit_0();
@@ -242,7 +221,7 @@ ParameterizedTest(struct bad_body *b, server, malformed_body_gets_4xx_json)
                  0, "%s: no answer", b->name);
     cr_assert(r.status >= 400 && r.status < 500, "%s: status %ld: %s", b->name,
               r.status, r.body);
-    assert_json_error(&r, r.status, NULL);
+    tassert_json_error(&r, r.status, NULL, NULL);
     thttp_resp_fini(&r);
     free(body);
     assert_still_serving();
@@ -299,7 +278,7 @@ Test(limits, content_length_of_2gib_gets_413_without_reading)
     struct thttp_resp r;
 
     cr_assert_eq(thttp_raw(srv.port, req, sizeof(req) - 1, &r), 0, "no answer");
-    assert_json_error(&r, 413, "body_too_large");
+    tassert_json_error(&r, 413, "body_too_large", NULL);
     thttp_resp_fini(&r);
     assert_still_serving();
     assert_exit_0();
@@ -332,7 +311,7 @@ Test(limits, body_over_max_body_gets_413)
     cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
                                body, sizeof(body), &r),
                  0);
-    assert_json_error(&r, 413, "body_too_large");
+    tassert_json_error(&r, 413, "body_too_large", NULL);
     thttp_resp_fini(&r);
     assert_still_serving();
     assert_exit_0();
@@ -362,7 +341,7 @@ Test(limits, chunked_body_over_max_body_gets_413)
     memcpy(req + len, "0\r\n\r\n", 5);
     len += 5;
     cr_assert_eq(thttp_raw(srv.port, req, len, &r), 0, "no answer");
-    assert_json_error(&r, 413, "body_too_large");
+    tassert_json_error(&r, 413, "body_too_large", NULL);
     thttp_resp_fini(&r);
     assert_still_serving();
     assert_exit_0();
@@ -650,7 +629,7 @@ Test(startup, max_body_from_the_environment)
     cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
                                body, sizeof(body), &r),
                  0);
-    assert_json_error(&r, 413, "body_too_large");
+    tassert_json_error(&r, 413, "body_too_large", NULL);
     thttp_resp_fini(&r);
     assert_exit_0();
 }

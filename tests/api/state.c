@@ -16,6 +16,7 @@
 #include <criterion/parameterized.h>
 #include <jansson.h>
 
+#include "tests/support/assert_json.h"
 #include "tests/support/http.h"
 #include "tests/support/server.h"
 
@@ -182,26 +183,6 @@ expect_counts(long namespaces, long pods, long policies)
                  c.policies, policies);
 }
 
-static void
-assert_error(const struct thttp_resp *r, long status, const char *code)
-{
-    json_t *error;
-    const char *got;
-
-    cr_assert_eq(r->status, status, "status %ld, want %ld: %s", r->status,
-                 status, r->body);
-    cr_assert(strncmp(r->content_type, "application/json", 16) == 0,
-              "Content-Type %s", r->content_type);
-    cr_assert_not_null(r->json, "the body is not JSON: %s", r->body);
-    error = json_object_get(r->json, "error");
-    got = json_string_value(json_object_get(error, "code"));
-    cr_assert_not_null(got, "no error.code in %s", r->body);
-    cr_assert(json_string_length(json_object_get(error, "message")) > 0,
-              "no error.message in %s", r->body);
-    if (code != NULL)
-        cr_assert_str_eq(got, code, "%s", r->body);
-}
-
 /* The full answer to the probe query (owned). */
 static json_t *
 ask_probe(void)
@@ -259,7 +240,7 @@ Test(state, put_replaces_the_whole_state)
               "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n");
     expect_counts(1, 0, 0);
     cr_assert_eq(thttp_get(srv.base, "/pods/prod/web", &r), 0);
-    assert_error(&r, 404, "unknown_pod");
+    tassert_json_error(&r, 404, "unknown_pod", NULL);
     thttp_resp_fini(&r);
 }
 
@@ -345,7 +326,7 @@ Test(state, deletions_remove_one_object_each)
     cr_expect_eq(status_of("DELETE", "/namespaces/prod/pods/db"), 200);
     expect_counts(3, 2, 1);
     cr_assert_eq(thttp_get(srv.base, "/pods/prod/db", &r), 0);
-    assert_error(&r, 404, "unknown_pod");
+    tassert_json_error(&r, 404, "unknown_pod", NULL);
     thttp_resp_fini(&r);
     /* Without deny-ingress, tmp reaches web. */
     {
@@ -400,7 +381,7 @@ ParameterizedTest(struct missing_row *row, state,
 
     cr_assert_eq(
         thttp_request(srv.base, "DELETE", row->path, NULL, NULL, 0, &r), 0);
-    assert_error(&r, 404, row->code);
+    tassert_json_error(&r, 404, row->code, NULL);
     thttp_resp_fini(&r);
     cr_expect_eq(get_counts().revision, rev,
                  "a failed deletion changed the "
@@ -470,7 +451,7 @@ ParameterizedTest(char (*method)[8], uploads,
     before = ask_probe();
     upload(*method, "application/yaml", bad_cidr_stream,
            sizeof(bad_cidr_stream) - 1, &r);
-    assert_error(&r, 400, "invalid_cidr");
+    tassert_json_error(&r, 400, "invalid_cidr", NULL);
     error = json_object_get(r.json, "error");
     cr_expect_eq(json_integer_value(json_object_get(error, "document")), 2,
                  "%s", r.body);
@@ -561,7 +542,7 @@ ParameterizedTest(struct bad_upload *row, uploads, rejected_upload_keeps_state)
         upload(methods[i], row->content_type, row->body, strlen(row->body), &r);
         cr_expect_eq(r.status, row->status, "%s %s: %ld %s", methods[i],
                      row->name, r.status, r.body);
-        assert_error(&r, row->status, row->code);
+        tassert_json_error(&r, row->status, row->code, NULL);
         thttp_resp_fini(&r);
         cr_expect_eq(get_counts().revision, rev, "%s %s changed the revision",
                      methods[i], row->name);
@@ -698,7 +679,7 @@ Test(uploads, query_arguments_on_state_are_refused)
                                "application/yaml", cluster, sizeof(cluster) - 1,
                                &r),
                  0);
-    assert_error(&r, 400, "unknown_field");
+    tassert_json_error(&r, 400, "unknown_field", NULL);
     thttp_resp_fini(&r);
     expect_counts(0, 0, 0);
 }
@@ -801,10 +782,10 @@ Test(isolation, unknown_pod_is_404)
 
     put_cluster();
     cr_assert_eq(thttp_get(srv.base, "/pods/prod/nope/isolation", &r), 0);
-    assert_error(&r, 404, "unknown_pod");
+    tassert_json_error(&r, 404, "unknown_pod", NULL);
     thttp_resp_fini(&r);
     cr_assert_eq(thttp_get(srv.base, "/pods/nope/web/isolation", &r), 0);
-    assert_error(&r, 404, "unknown_pod");
+    tassert_json_error(&r, 404, "unknown_pod", NULL);
     thttp_resp_fini(&r);
 }
 

@@ -19,6 +19,7 @@
 #include <criterion/parameterized.h>
 #include <jansson.h>
 
+#include "tests/support/assert_json.h"
 #include "tests/support/http.h"
 #include "tests/support/server.h"
 
@@ -268,27 +269,6 @@ put_cluster(void)
     thttp_resp_fini(&r);
 }
 
-static void
-assert_error(const struct thttp_resp *r, long status, const char *code,
-             const char *path)
-{
-    json_t *error = json_object_get(r->json, "error");
-    const char *got = json_string_value(json_object_get(error, "code"));
-
-    cr_assert_eq(r->status, status, "status %ld, want %ld: %s", r->status,
-                 status, r->body);
-    cr_assert_not_null(got, "no error.code in %s", r->body);
-    cr_assert_str_eq(got, code, "%s", r->body);
-    cr_assert(json_string_length(json_object_get(error, "message")) > 0, "%s",
-              r->body);
-    if (path != NULL)
-        cr_assert_str_eq(json_string_value(json_object_get(error, "path")) !=
-                                 NULL
-                             ? json_string_value(json_object_get(error, "path"))
-                             : "(none)",
-                         path, "%s", r->body);
-}
-
 /* The strings of a JSON array joined with ',' (into buf). */
 static const char *
 joined(const json_t *a, char *buf, size_t len)
@@ -497,7 +477,7 @@ Test(workloads, named_ports_resolve_on_the_template_containers_only)
             "\"to\":{\"namespace\":\"shop\",\"workload\":"
             "\"Deployment/frontend\"},\"port\":\"admin\"}",
             &r);
-    assert_error(&r, 400, "unknown_port_name", "port");
+    tassert_json_error(&r, 400, "unknown_port_name", "port");
     cr_expect(strstr(str_at(json_object_get(r.json, "error"), "message", NULL),
                      "workload shop/Deployment/frontend has no container "
                      "port named \"admin\"") != NULL,
@@ -509,7 +489,7 @@ Test(workloads, named_ports_resolve_on_the_template_containers_only)
             "\"Deployment/frontend\"},\"port\":\"http\",\"protocol\":"
             "\"UDP\"}",
             &r);
-    assert_error(&r, 400, "unknown_port_name", "port");
+    tassert_json_error(&r, 400, "unknown_port_name", "port");
     thttp_resp_fini(&r);
     assert_exit_0();
 }
@@ -630,8 +610,8 @@ ParameterizedTest(struct error_row *row, workloads,
     request(row->method, row->path,
             row->body[0] != '\0' ? "application/json" : NULL,
             row->body[0] != '\0' ? row->body : NULL, &r);
-    assert_error(&r, row->status, row->code,
-                 row->field[0] != '\0' ? row->field : NULL);
+    tassert_json_error(&r, row->status, row->code,
+                       row->field[0] != '\0' ? row->field : NULL);
     thttp_resp_fini(&r);
     /* Nothing changed. */
     get_ok("/state", &r);
@@ -943,7 +923,7 @@ Test(workloads, post_merges_and_delete_removes_workloads)
                  NWORKLOADS - 1);
     thttp_resp_fini(&r);
     request("DELETE", "/namespaces/shop/workloads/Job/migrate", NULL, NULL, &r);
-    assert_error(&r, 404, "unknown_workload", NULL);
+    tassert_json_error(&r, 404, "unknown_workload", NULL);
     thttp_resp_fini(&r);
     /* Deleting the Deployment unlinks the ReplicaSet's pod from it. */
     request("DELETE", "/namespaces/shop/workloads/Deployment/frontend", NULL,
@@ -960,7 +940,7 @@ Test(workloads, post_merges_and_delete_removes_workloads)
                  "%s", r.body);
     thttp_resp_fini(&r);
     get("/workloads/ops/CronJob/report", &r);
-    assert_error(&r, 404, "unknown_workload", NULL);
+    tassert_json_error(&r, 404, "unknown_workload", NULL);
     thttp_resp_fini(&r);
     cr_expect_eq(count("workloads"), 3);
     request("DELETE", "/state", NULL, NULL, &r);
@@ -1022,7 +1002,7 @@ ParameterizedTest(struct manifest_row *row, workloads,
 
     put_cluster();
     request("POST", "/state", "application/yaml", row->yaml, &r);
-    assert_error(&r, row->status, row->code, row->path);
+    tassert_json_error(&r, row->status, row->code, row->path);
     cr_expect(json_integer_value(json_object_get(
                   json_object_get(r.json, "error"), "line")) > 0,
               "the error names a line: %s", r.body);
