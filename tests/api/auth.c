@@ -18,11 +18,11 @@
 #include "tests/support/http.h"
 #include "tests/support/http_auth.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
 #define TOKEN_A "tok-A.9f2c1e7d-alpha"
 #define TOKEN_B "tok-B+longer/than~the-first=="
 
-static struct tsrv srv;
 static char dir[64];
 static char token_path[128];
 
@@ -87,7 +87,7 @@ start_all(void)
 
     make_dir();
     args[1] = token_path;
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0, "netpolq did not start");
 }
 
 static void
@@ -97,20 +97,14 @@ start_writes(void)
 
     make_dir();
     args[1] = token_path;
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0, "netpolq did not start");
 }
 
 static void
 stop(void)
 {
-    tsrv_stop(&srv);
+    tsrv_stop(&tsuite_srv);
     remove_dir();
-}
-
-static void
-assert_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
 }
 
 /* Sends method path with body (JSON when not NULL) and the Authorization
@@ -128,7 +122,7 @@ call(const char *method, const char *path, const char *body, const char *auth,
         .authorization = auth,
     };
 
-    cr_assert_eq(thttp_auth_request(srv.base, &req, r, www), 0,
+    cr_assert_eq(thttp_auth_request(tsuite_srv.base, &req, r, www), 0,
                  "%s %s: no answer", method, path);
     return r->status;
 }
@@ -193,7 +187,7 @@ Test(auth, no_header_answers_401_with_a_bearer_challenge, .init = start_all,
     thttp_resp_fini(&r);
     /* The PUT above changed nothing. */
     cr_assert_eq(state_revision("Bearer " TOKEN_A), 0);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(auth, wrong_tokens_answer_401_invalid_token, .init = start_all,
@@ -234,7 +228,7 @@ Test(auth, wrong_tokens_answer_401_invalid_token, .init = start_all,
     assert_unauthorized(&r, www, true);
     thttp_resp_fini(&r);
     cr_assert_eq(state_revision("Bearer " TOKEN_B), 0);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(auth, each_token_of_the_file_is_accepted, .init = start_all, .fini = stop)
@@ -262,7 +256,7 @@ Test(auth, each_token_of_the_file_is_accepted, .init = start_all, .fini = stop)
                  200, "%s", r.body);
     thttp_resp_fini(&r);
     cr_assert_eq(state_revision("Bearer " TOKEN_A), 3);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(auth, health_readiness_and_preflights_need_no_token, .init = start_all,
@@ -290,7 +284,7 @@ Test(auth, health_readiness_and_preflights_need_no_token, .init = start_all,
     call("POST", "/healthz", "{}", NULL, &r, www);
     assert_unauthorized(&r, www, false);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(auth, writes_mode_protects_changes_only, .init = start_writes,
@@ -340,7 +334,7 @@ Test(auth, writes_mode_protects_changes_only, .init = start_writes,
                  200, "%s", r.body);
     thttp_resp_fini(&r);
     cr_assert_eq(state_revision(NULL), 2);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(auth, tokens_never_reach_the_log, .init = start_all, .fini = stop)
@@ -354,9 +348,10 @@ Test(auth, tokens_never_reach_the_log, .init = start_all, .fini = stop)
     thttp_resp_fini(&r);
     call("GET", "/state", NULL, "Bearer " TOKEN_B, &r, www);
     thttp_resp_fini(&r);
-    cr_assert(!tsrv_log_contains(&srv, "tok-"), "a token in the log");
-    cr_assert(!tsrv_log_contains(&srv, "secret-body"), "a body in the log");
-    assert_exit_0();
+    cr_assert(!tsrv_log_contains(&tsuite_srv, "tok-"), "a token in the log");
+    cr_assert(!tsrv_log_contains(&tsuite_srv, "secret-body"),
+              "a body in the log");
+    tsuite_assert_exit_0();
 }
 
 struct bad_file {

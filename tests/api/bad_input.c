@@ -22,6 +22,7 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 #include "tests/support/testdata.h"
 
 #define CORPUS_DIR NETPOLQ_TEST_DATA "/bad-input"
@@ -29,21 +30,7 @@
 /* Cases in the three files together; the issue asks for at least 200. */
 #define MIN_CASES 200
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_quietly(void)
-{
-    tsrv_stop(&srv);
-}
-
-TestSuite(bad_input, .init = start, .fini = stop_quietly, .timeout = 600);
+TestSuite(bad_input, .init = tsuite_start, .fini = tsuite_stop, .timeout = 600);
 TestSuite(bad_input_corpus);
 
 /* A growing byte buffer. */
@@ -173,7 +160,8 @@ state_text(void)
     struct thttp_resp r;
     char *text;
 
-    cr_assert_eq(thttp_get(srv.base, "/state", &r), 0, "GET /state: no answer");
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/state", &r), 0,
+                 "GET /state: no answer");
     cr_assert_eq(r.status, 200, "GET /state: %ld %s", r.status, r.body);
     text = json_dumps(r.json, JSON_COMPACT | JSON_SORT_KEYS);
     cr_assert_not_null(text, "GET /state: not JSON: %s", r.body);
@@ -189,8 +177,8 @@ put_base(void)
     char *yaml = tdata_read(CORPUS_DIR "/base.yaml", &len);
 
     cr_assert_not_null(yaml, "cannot read " CORPUS_DIR "/base.yaml");
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
-                               yaml, len, &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/yaml", yaml, len, &r),
                  0);
     cr_assert_eq(r.status, 200, "PUT base.yaml: %ld %s", r.status, r.body);
     thttp_resp_fini(&r);
@@ -294,7 +282,7 @@ run_corpus(const char *file)
         name = json_string_value(json_object_get(c, "name"));
         cr_assert_not_null(name, "%s: a case without a name: %s", file, line);
         build_request(name, c, &req);
-        rc = thttp_raw(srv.port, req.p, req.len, &r);
+        rc = thttp_raw(tsuite_srv.port, req.p, req.len, &r);
         ncases++;
         if (!check_answer(name, c, rc, &r))
             nfailed++;
@@ -302,7 +290,7 @@ run_corpus(const char *file)
         free(req.p);
 
         /* The server survives and the state is untouched. */
-        cr_assert_eq(thttp_get(srv.base, "/healthz", &h), 0,
+        cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz", &h), 0,
                      "after %s: /healthz does not answer", name);
         cr_assert_eq(h.status, 200, "after %s: /healthz %ld", name, h.status);
         thttp_resp_fini(&h);
@@ -316,7 +304,8 @@ run_corpus(const char *file)
     cr_log_info("%s: %d cases, %d failed", file, ncases, nfailed);
     cr_expect_eq(nfailed, 0, "%s: %d of %d cases failed", file, nfailed,
                  ncases);
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
+    cr_assert_eq(tsrv_stop(&tsuite_srv), 0,
+                 "netpolq did not exit 0 on SIGTERM");
 }
 
 Test(bad_input, manifests_are_refused_and_change_nothing)

@@ -23,27 +23,14 @@
 #include "tests/support/http.h"
 #include "tests/support/keepalive.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
 #define NREADERS   4
 #define NUPLOADS   200
 #define MAX_READS  200000 /* per reader: a bound, not a target */
 #define BATCH_SIZE 16
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(concurrency, .init = start, .fini = stop_exit_0);
+TestSuite(concurrency, .init = tsuite_start, .fini = tsuite_assert_exit_0);
 
 /* A: no policy, client reaches server. B: the same pods and a policy that
  * isolates server for ingress and admits nothing. */
@@ -166,7 +153,7 @@ read_loop(void *arg)
     char batch[BATCH_SIZE * (sizeof(query) + 1) + 32];
     size_t blen, i;
 
-    if (tka_init(&c, srv.base) != 0) {
+    if (tka_init(&c, tsuite_srv.base) != 0) {
         fail(rd, "curl_easy_init failed%s%s", "", "");
         return NULL;
     }
@@ -245,8 +232,8 @@ write_loop(void *arg)
         size_t len = strlen(body);
         long rev;
 
-        if (thttp_request(srv.base, "PUT", "/state", "application/yaml", body,
-                          len, &r) != 0 ||
+        if (thttp_request(tsuite_srv.base, "PUT", "/state", "application/yaml",
+                          body, len, &r) != 0 ||
             r.status != 200) {
             snprintf(writer_error, sizeof(writer_error),
                      "upload %d: %ld %.300s", i, r.status,
@@ -289,8 +276,9 @@ Test(concurrency, queries_during_uploads_answer_from_a_published_revision,
     cluster_b = make_cluster(true);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* The state exists before the readers start: revision 1 is A. */
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
-                               cluster_a, strlen(cluster_a), &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/yaml", cluster_a, strlen(cluster_a),
+                               &r),
                  0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     rev0 = (long)json_integer_value(json_object_get(r.json, "revision"));
@@ -373,8 +361,8 @@ merge_loop(void *arg)
         snprintf(body, sizeof(body),
                  "apiVersion: v1\nkind: Namespace\nmetadata: {name: w%d-%d}\n",
                  w, i);
-        if (thttp_request(srv.base, "POST", "/state", "application/yaml", body,
-                          strlen(body), &r) != 0 ||
+        if (thttp_request(tsuite_srv.base, "POST", "/state", "application/yaml",
+                          body, strlen(body), &r) != 0 ||
             r.status != 200) {
             pthread_mutex_lock(&table_lock);
             snprintf(writer_error, sizeof(writer_error), "writer %d: %ld %s", w,
@@ -399,7 +387,7 @@ Test(concurrency, concurrent_merges_lose_no_objects, .timeout = 120)
     for (i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     cr_assert_eq(writer_error[0], '\0', "%s", writer_error);
-    cr_assert_eq(thttp_get(srv.base, "/state", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/state", &r), 0);
     cr_expect_eq(json_integer_value(json_object_get(r.json, "namespaces")),
                  2 * MERGES, "%s", r.body);
     cr_expect_eq(json_integer_value(json_object_get(r.json, "revision")),

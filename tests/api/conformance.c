@@ -22,6 +22,7 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 #include "tests/support/testdata.h"
 
 /* NETPOLQ_CONFORMANCE_DIR runs another sample of the same layout. */
@@ -30,8 +31,6 @@
 /* The sample as shipped: a folder that goes missing fails the suite instead
  * of silently running fewer cases. */
 #define MIN_CASES 18
-
-static struct tsrv srv;
 
 static const char *
 conformance_dir(void)
@@ -42,19 +41,7 @@ conformance_dir(void)
                                          : NETPOLQ_TEST_DATA "/conformance";
 }
 
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(conformance, .init = start, .fini = stop_exit_0);
+TestSuite(conformance, .init = tsuite_start, .fini = tsuite_assert_exit_0);
 TestSuite(sample);
 
 struct conf_case {
@@ -191,8 +178,8 @@ ParameterizedTest(struct conf_case *c, conformance, case_matches_expectations)
     snprintf(path, sizeof(path), "%s/%s/manifests.yaml", CONFORMANCE_DIR,
              c->name);
     body = tdata_read(path, &len);
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
-                               body, len, &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/yaml", body, len, &r),
                  0);
     free(body);
     cr_assert_eq(r.status, 200, "%s: PUT /state: %ld %s", c->name, r.status,
@@ -207,7 +194,7 @@ ParameterizedTest(struct conf_case *c, conformance, case_matches_expectations)
         json_array_append_new(queries, query_of(json_array_get(expect, i)));
     batch = json_pack("{s:o}", "queries", queries);
     body = json_dumps(batch, JSON_COMPACT);
-    cr_assert_eq(thttp_request(srv.base, "POST", "/reachability/batch",
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", "/reachability/batch",
                                "application/json", body, strlen(body), &r),
                  0);
     free(body);

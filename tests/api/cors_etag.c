@@ -16,12 +16,11 @@
 
 #include "tests/support/hdr.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
 #define DASH  "https://dash.example.com"
 #define LOCAL "http://localhost:3000"
 #define EVIL  "https://evil.example.com"
-
-static struct tsrv srv;
 
 static void
 start_cors(void)
@@ -31,7 +30,7 @@ start_cors(void)
         "4096",          NULL
     };
 
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0, "netpolq did not start");
 }
 
 static void
@@ -39,7 +38,7 @@ start_wildcard(void)
 {
     static const char *const args[] = { "--cors-origin", "*", NULL };
 
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0, "netpolq did not start");
 }
 
 static void
@@ -47,7 +46,7 @@ start_env(void)
 {
     setenv("NETPOLQ_CORS_ORIGIN",
            " https://a.example.com,HTTPS://B.example.com:8443 ", 1);
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
+    cr_assert_eq(tsrv_start(&tsuite_srv, NULL), 0, "netpolq did not start");
 }
 
 /* A token file for the suite with --token-file, removed by its .fini. */
@@ -68,42 +67,23 @@ start_auth(void)
     cr_assert_not_null(fp);
     fputs("dash-token-1\n", fp);
     fclose(fp);
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0, "netpolq did not start");
 }
 
 static void
 stop_auth(void)
 {
-    tsrv_stop(&srv);
+    tsrv_stop(&tsuite_srv);
     unlink(token_file);
 }
 
-static void
-start_default(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_quietly(void)
-{
-    tsrv_stop(&srv);
-}
-
-/* Criterion 2.4 ignores failed assertions in .fini. */
-static void
-assert_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(cors, .init = start_cors, .fini = stop_quietly);
-TestSuite(cors_wildcard, .init = start_wildcard, .fini = stop_quietly);
-TestSuite(cors_env, .init = start_env, .fini = stop_quietly);
+TestSuite(cors, .init = start_cors, .fini = tsuite_stop);
+TestSuite(cors_wildcard, .init = start_wildcard, .fini = tsuite_stop);
+TestSuite(cors_env, .init = start_env, .fini = tsuite_stop);
 TestSuite(cors_auth, .init = start_auth, .fini = stop_auth);
-TestSuite(cors_off, .init = start_default, .fini = stop_quietly);
+TestSuite(cors_off, .init = tsuite_start, .fini = tsuite_stop);
 TestSuite(cors_cli);
-TestSuite(etag, .init = start_default, .fini = stop_quietly);
+TestSuite(etag, .init = tsuite_start, .fini = tsuite_stop);
 
 /* Sends method path with up to two request headers (NULL for none). */
 static void
@@ -113,8 +93,8 @@ send(const char *method, const char *path, const char *h1, const char *h2,
     const char *headers[3] = { h1, h1 != NULL ? h2 : NULL, NULL };
 
     cr_assert_eq(
-        thdr_request(srv.base, method, path, headers, NULL, NULL, 0, r), 0,
-        "%s %s: no answer", method, path);
+        thdr_request(tsuite_srv.base, method, path, headers, NULL, NULL, 0, r),
+        0, "%s %s: no answer", method, path);
 }
 
 static void
@@ -151,7 +131,7 @@ Test(cors, an_allowed_origin_gets_itself_back_and_the_exposed_headers)
     send("GET", "/healthz", "Origin: " LOCAL, NULL, &r);
     assert_header(&r, "Access-Control-Allow-Origin", LOCAL);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors, other_origins_get_no_cors_headers)
@@ -177,7 +157,7 @@ Test(cors, other_origins_get_no_cors_headers)
     send("GET", "/healthz", NULL, NULL, &r);
     assert_no_cors(&r);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors, a_preflight_lists_the_methods_of_the_path)
@@ -210,7 +190,7 @@ Test(cors, a_preflight_lists_the_methods_of_the_path)
     cr_assert_eq(r.status, 204);
     assert_header(&r, "Access-Control-Allow-Methods", "GET, HEAD, POST");
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors, options_that_is_no_allowed_preflight_answers_405)
@@ -234,7 +214,7 @@ Test(cors, options_that_is_no_allowed_preflight_answers_405)
          "Access-Control-Request-Method: GET", &r);
     cr_assert_eq(r.status, 404);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors, error_answers_carry_the_headers_too)
@@ -255,7 +235,7 @@ Test(cors, error_answers_carry_the_headers_too)
         const char *headers[] = { "Origin: " DASH, NULL };
 
         (void)big;
-        cr_assert_eq(thdr_request(srv.base, "PUT", "/state", headers,
+        cr_assert_eq(thdr_request(tsuite_srv.base, "PUT", "/state", headers,
                                   "application/yaml", body, 5000, &r),
                      0);
     }
@@ -263,7 +243,7 @@ Test(cors, error_answers_carry_the_headers_too)
     assert_header(&r, "Access-Control-Allow-Origin", DASH);
     thdr_resp_fini(&r);
     free(body);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors_wildcard, every_origin_gets_a_star)
@@ -281,7 +261,7 @@ Test(cors_wildcard, every_origin_gets_a_star)
     assert_header(&r, "Access-Control-Allow-Origin", "*");
     assert_header(&r, "Access-Control-Allow-Methods", "POST");
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors_env, the_variable_holds_a_comma_separated_list)
@@ -299,7 +279,7 @@ Test(cors_env, the_variable_holds_a_comma_separated_list)
     send("GET", "/healthz", "Origin: https://c.example.com", NULL, &r);
     assert_no_cors(&r);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors_auth, a_preflight_needs_no_token_and_a_401_is_readable)
@@ -330,7 +310,7 @@ Test(cors_auth, a_preflight_needs_no_token_and_a_401_is_readable)
     cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
     assert_header(&r, "Access-Control-Allow-Origin", DASH);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors_off, without_the_flag_no_answer_has_cors_headers)
@@ -346,7 +326,7 @@ Test(cors_off, without_the_flag_no_answer_has_cors_headers)
     cr_assert_eq(r.status, 405);
     assert_no_cors(&r);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cors_cli, origins_with_a_path_or_mixed_with_a_star_are_refused)
@@ -390,7 +370,7 @@ apply(const char *method, const char *yaml)
 {
     struct thdr_resp r;
 
-    cr_assert_eq(thdr_request(srv.base, method, "/state", NULL,
+    cr_assert_eq(thdr_request(tsuite_srv.base, method, "/state", NULL,
                               "application/yaml", yaml, strlen(yaml), &r),
                  0);
     cr_assert_eq(r.status, 200, "%s /state: %ld %s", method, r.status, r.body);
@@ -461,7 +441,7 @@ Test(etag, state_answers_are_tagged_with_the_revision)
     cr_assert(thdr_get(&r, "ETag", tag, sizeof(tag)));
     cr_assert_eq(strncmp(tag, "W/\"r2-", 6), 0, "ETag %s", tag);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(etag, if_none_match_compares_weakly_and_accepts_lists_and_star)
@@ -490,7 +470,7 @@ Test(etag, if_none_match_compares_weakly_and_accepts_lists_and_star)
     cr_assert_eq(conditional("GET", "/pods/a/nope", "*", &r), 404);
     cr_assert(!thdr_has_prefix(&r, "ETag"), "%s", r.headers);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(etag, openapi_yaml_is_tagged_with_a_hash_of_its_bytes)
@@ -507,7 +487,7 @@ Test(etag, openapi_yaml_is_tagged_with_a_hash_of_its_bytes)
     cr_assert_eq(conditional("GET", "/openapi.yaml", tag, &r), 304);
     cr_assert_eq(r.len, 0);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(etag, service_endpoints_and_queries_by_post_carry_none)
@@ -526,13 +506,13 @@ Test(etag, service_endpoints_and_queries_by_post_carry_none)
                      r.headers);
         thdr_resp_fini(&r);
     }
-    cr_assert_eq(thdr_request(srv.base, "POST", "/reachability", NULL,
+    cr_assert_eq(thdr_request(tsuite_srv.base, "POST", "/reachability", NULL,
                               "application/json", q, strlen(q), &r),
                  0);
     cr_assert_eq(r.status, 200);
     cr_assert_eq(thdr_count(&r, "ETag"), 0);
     thdr_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(etag, another_process_at_the_same_revision_has_other_tags)
@@ -561,5 +541,5 @@ Test(etag, another_process_at_the_same_revision_has_other_tags)
     cr_assert_eq(r.status, 200);
     thdr_resp_fini(&r);
     cr_assert_eq(tsrv_stop(&other), 0);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }

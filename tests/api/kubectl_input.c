@@ -22,11 +22,10 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 #include "tests/support/testdata.h"
 
 #define KUBECTL_DIR NETPOLQ_TEST_DATA "/kubectl"
-
-static struct tsrv srv;
 
 static bool
 ends_with(const char *s, const char *suffix)
@@ -48,7 +47,7 @@ upload(const char *method, const char *name, struct thttp_resp *r)
 
     snprintf(path, sizeof(path), "%s/%s", KUBECTL_DIR, name);
     body = tdata_read(path, &len);
-    cr_assert_eq(thttp_request(srv.base, method, "/state",
+    cr_assert_eq(thttp_request(tsuite_srv.base, method, "/state",
                                ends_with(name, ".json") ? "application/json"
                                                         : "application/yaml",
                                body, len, r),
@@ -103,7 +102,7 @@ reach(const char *query)
     struct thttp_resp r;
     json_t *answer;
 
-    cr_assert_eq(thttp_request(srv.base, "POST", "/reachability",
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", "/reachability",
                                "application/json", query, strlen(query), &r),
                  0);
     cr_assert_eq(r.status, 200, "%s: %ld %s", query, r.status, r.body);
@@ -121,27 +120,8 @@ answer_allowed(json_t *answer)
     return json_is_true(v);
 }
 
-static void
-start_default(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_quietly(void)
-{
-    tsrv_stop(&srv);
-}
-
-/* Criterion 2.4 ignores failed assertions in .fini. */
-static void
-assert_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(kubectl, .init = start_default, .fini = stop_quietly);
-TestSuite(kubectl_load, .fini = stop_quietly);
+TestSuite(kubectl, .init = tsuite_start, .fini = tsuite_stop);
+TestSuite(kubectl_load, .fini = tsuite_stop);
 
 /* --- kubectl get namespaces,pods,networkpolicies,deployments -A ---------- */
 
@@ -179,7 +159,7 @@ ParameterizedTest(struct get_case *c, kubectl, get_list_loads_as_is)
      * claim one address. */
     cr_assert_eq(warnings_with(&r, "both have IP"), 0, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 ParameterizedTestParameters(kubectl, get_list_answers_by_its_policies)
@@ -259,15 +239,15 @@ ParameterizedTest(struct get_case *c, kubectl, get_list_answers_by_its_policies)
     cr_assert(answer_allowed(a), "client -> coredns dns/UDP denied");
     json_decref(a);
 
-    cr_assert_eq(
-        thttp_get(srv.base, "/pods/shop/web-7d9c6b8f5c-2xkqp/isolation", &r),
-        0);
+    cr_assert_eq(thttp_get(tsuite_srv.base,
+                           "/pods/shop/web-7d9c6b8f5c-2xkqp/isolation", &r),
+                 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(strstr(r.body, "shop/default-deny-ingress") != NULL &&
                   strstr(r.body, "shop/allow-client-to-web") != NULL,
               "isolation of web: %s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* The YAML and the JSON form are the same cluster: PUT one, then POST the
@@ -283,7 +263,7 @@ Test(kubectl, yaml_and_json_are_the_same_objects)
     cr_assert_eq(count(&r, "pods"), 7, "%s", r.body);
     cr_assert_eq(count(&r, "networkPolicies"), 2, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* --- kubectl create / run --dry-run=client ------------------------------ */
@@ -297,10 +277,10 @@ Test(kubectl, create_namespace_json_loads)
     cr_assert_eq(count(&r, "pods"), 0, "%s", r.body);
     cr_assert_eq(warnings_with(&r, ""), 0, "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(thttp_get(srv.base, "/namespaces", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/namespaces", &r), 0);
     cr_assert(strstr(r.body, "\"shop\"") != NULL, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* kubectl run leaves out the namespace unless -n is given: the pod goes to
@@ -313,10 +293,11 @@ Test(kubectl, run_pod_yaml_loads_into_default)
     cr_assert_eq(count(&r, "pods"), 1, "%s", r.body);
     cr_assert_eq(warnings_with(&r, ""), 0, "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(thttp_get(srv.base, "/pods/default/client/isolation", &r), 0);
+    cr_assert_eq(
+        thttp_get(tsuite_srv.base, "/pods/default/client/isolation", &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* kubectl create deployment leaves out the namespace, as kubectl run
@@ -330,11 +311,11 @@ Test(kubectl, create_deployment_loads_as_a_workload)
     cr_assert_eq(count(&r, "networkPolicies"), 0, "%s", r.body);
     assert_workloads(&r, 1);
     thttp_resp_fini(&r);
-    cr_assert_eq(thttp_get(srv.base, "/workloads/default/Deployment/web", &r),
-                 0);
+    cr_assert_eq(
+        thttp_get(tsuite_srv.base, "/workloads/default/Deployment/web", &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* Building a state from dry-run outputs, one POST each, as a CI job that
@@ -355,13 +336,14 @@ Test(kubectl, dry_run_outputs_build_one_state)
     thttp_resp_fini(&r);
 
     /* The policy selects app=web, not the app=client pod. */
-    cr_assert_eq(thttp_get(srv.base, "/pods/shop/client/isolation", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/pods/shop/client/isolation", &r),
+                 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     isolation = json_object_get(r.json, "ingress");
     cr_assert(json_is_false(json_object_get(isolation, "isolated")), "%s",
               r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* --- --load -------------------------------------------------------------- */
@@ -373,11 +355,11 @@ Test(kubectl_load, get_list_file_loads_at_start)
     };
     struct thttp_resp r;
 
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
-    cr_assert_eq(thttp_get(srv.base, "/state", &r), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0, "netpolq did not start");
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/state", &r), 0);
     cr_assert_eq(count(&r, "namespaces"), 3, "%s", r.body);
     cr_assert_eq(count(&r, "pods"), 7, "%s", r.body);
     cr_assert_eq(count(&r, "networkPolicies"), 2, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }

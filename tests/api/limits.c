@@ -23,20 +23,7 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
-
-static struct tsrv srv;
-
-static void
-stop(void)
-{
-    tsrv_stop(&srv);
-}
-
-static void
-assert_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
+#include "tests/support/suite.h"
 
 static long long
 now_ms(void)
@@ -176,7 +163,7 @@ static long
 send_body(const char *method, const char *path, const char *ct,
           const char *body, struct thttp_resp *r)
 {
-    cr_assert_eq(thttp_request(srv.base, method, path, ct, body,
+    cr_assert_eq(thttp_request(tsuite_srv.base, method, path, ct, body,
                                body != NULL ? strlen(body) : 0, r),
                  0, "%s %s: no answer", method, path);
     return r->status;
@@ -207,11 +194,11 @@ start_with(const char *flag, const char *value)
 {
     const char *args[] = { flag, value, NULL };
 
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq %s %s did not start", flag,
-                 value);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0,
+                 "netpolq %s %s did not start", flag, value);
 }
 
-Test(limits, max_body_flag, .fini = stop)
+Test(limits, max_body_flag, .fini = tsuite_stop)
 {
     struct thttp_resp r;
     char *ok = namespaces(1);
@@ -227,10 +214,10 @@ Test(limits, max_body_flag, .fini = stop)
     thttp_resp_fini(&r);
     free(ok);
     free(big);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
-Test(limits, max_objects_flag, .fini = stop)
+Test(limits, max_objects_flag, .fini = tsuite_stop)
 {
     struct thttp_resp r;
     char *ok = namespaces(3);
@@ -245,10 +232,10 @@ Test(limits, max_objects_flag, .fini = stop)
     thttp_resp_fini(&r);
     free(ok);
     free(over);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
-Test(limits, max_depth_flag, .fini = stop)
+Test(limits, max_depth_flag, .fini = tsuite_stop)
 {
     struct thttp_resp r;
     char *ok = nested(6);
@@ -267,10 +254,10 @@ Test(limits, max_depth_flag, .fini = stop)
     thttp_resp_fini(&r);
     free(ok);
     free(over);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
-Test(limits, max_string_flag, .fini = stop)
+Test(limits, max_string_flag, .fini = tsuite_stop)
 {
     struct thttp_resp r;
     char *ok = long_label(40);
@@ -288,10 +275,10 @@ Test(limits, max_string_flag, .fini = stop)
     thttp_resp_fini(&r);
     free(ok);
     free(over);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
-Test(limits, max_documents_flag, .fini = stop)
+Test(limits, max_documents_flag, .fini = tsuite_stop)
 {
     struct thttp_resp r;
     char *ok = documents(2);
@@ -306,10 +293,10 @@ Test(limits, max_documents_flag, .fini = stop)
     thttp_resp_fini(&r);
     free(ok);
     free(over);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
-Test(limits, max_batch_flag, .fini = stop)
+Test(limits, max_batch_flag, .fini = tsuite_stop)
 {
     static const char *const paths[] = { "/reachability/batch",
                                          "/reachability/batch?trace=false" };
@@ -346,10 +333,10 @@ Test(limits, max_batch_flag, .fini = stop)
     free(over_plain);
     free(ok);
     free(over);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
-Test(limits, max_matrix_pods_flag, .fini = stop)
+Test(limits, max_matrix_pods_flag, .fini = tsuite_stop)
 {
     static const char pods[] =
         "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n"
@@ -375,21 +362,21 @@ Test(limits, max_matrix_pods_flag, .fini = stop)
     send_body("POST", "/reachability/matrix", "application/json", over, &r);
     assert_limit(&r, 400, "limit_exceeded", "max_matrix_pods", "2");
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
-Test(limits, limits_from_the_environment, .fini = stop)
+Test(limits, limits_from_the_environment, .fini = tsuite_stop)
 {
     struct thttp_resp r;
     char *over = namespaces(3);
 
     setenv("NETPOLQ_MAX_OBJECTS", "2", 1);
-    cr_assert_eq(tsrv_start(&srv, NULL), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, NULL), 0);
     send_body("PUT", "/state", "application/json", over, &r);
     assert_limit(&r, 400, "limit_exceeded", "max_objects", "2");
     thttp_resp_fini(&r);
     free(over);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* --- connections --- */
@@ -400,7 +387,7 @@ static int
 half_request(void)
 {
     static const char part[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
-    int fd = thttp_connect(srv.port);
+    int fd = thttp_connect(tsuite_srv.port);
 
     cr_assert_geq(fd, 0, "cannot connect");
     cr_assert_eq(thttp_send(fd, part, sizeof(part) - 1), 0);
@@ -444,14 +431,14 @@ run_get(void *arg)
     struct pending_get *g = arg;
     struct thttp_resp r;
 
-    if (thttp_get(srv.base, "/healthz", &r) == 0)
+    if (thttp_get(tsuite_srv.base, "/healthz", &r) == 0)
         g->status = r.status;
     thttp_resp_fini(&r);
     atomic_store(&g->done, true);
     return NULL;
 }
 
-Test(limits, max_connections_holds_extra_clients_back, .fini = stop)
+Test(limits, max_connections_holds_extra_clients_back, .fini = tsuite_stop)
 {
     static const char *const args[] = { "--threads", "1", "--max-connections",
                                         "2", NULL };
@@ -459,7 +446,7 @@ Test(limits, max_connections_holds_extra_clients_back, .fini = stop)
     int a, b;
     long long deadline;
 
-    cr_assert_eq(tsrv_start(&srv, args), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0);
     a = half_request();
     b = half_request();
     atomic_init(&g.done, false);
@@ -478,23 +465,23 @@ Test(limits, max_connections_holds_extra_clients_back, .fini = stop)
     if (g.status != 200) {
         struct thttp_resp r;
 
-        cr_assert_eq(thttp_get(srv.base, "/healthz", &r), 0);
+        cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz", &r), 0);
         cr_assert_eq(r.status, 200, "%s", r.body);
         thttp_resp_fini(&r);
     }
     close(b);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(limits, idle_and_half_sent_connections_are_closed_after_the_timeout,
-     .fini = stop)
+     .fini = tsuite_stop)
 {
     static const char *const args[] = { "--connection-timeout", "1", NULL };
     int idle, half;
     long t_idle, t_half;
 
-    cr_assert_eq(tsrv_start(&srv, args), 0);
-    idle = thttp_connect(srv.port);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0);
+    idle = thttp_connect(tsuite_srv.port);
     cr_assert_geq(idle, 0);
     half = half_request();
     t_idle = wait_closed(idle, 6000);
@@ -503,7 +490,7 @@ Test(limits, idle_and_half_sent_connections_are_closed_after_the_timeout,
     cr_assert_geq(t_half, 0, "a half-sent request stayed open over 6 s");
     close(idle);
     close(half);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* Slowloris: connections that send a request header a byte at a time. */
@@ -533,7 +520,7 @@ trickle(void *arg)
     return NULL;
 }
 
-Test(limits, slow_clients_do_not_keep_others_waiting, .fini = stop)
+Test(limits, slow_clients_do_not_keep_others_waiting, .fini = tsuite_stop)
 {
     static const char *const args[] = { "--threads", "1",
                                         "--connection-timeout", "1", NULL };
@@ -541,10 +528,10 @@ Test(limits, slow_clients_do_not_keep_others_waiting, .fini = stop)
     int i;
     size_t k;
 
-    cr_assert_eq(tsrv_start(&srv, args), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0);
     atomic_init(&s.stop, false);
     for (k = 0; k < sizeof(s.fds) / sizeof(s.fds[0]); k++) {
-        s.fds[k] = thttp_connect(srv.port);
+        s.fds[k] = thttp_connect(tsuite_srv.port);
         cr_assert_geq(s.fds[k], 0);
         s.nfds++;
     }
@@ -554,7 +541,7 @@ Test(limits, slow_clients_do_not_keep_others_waiting, .fini = stop)
         struct thttp_resp r;
         long long t0 = now_ms();
 
-        cr_assert_eq(thttp_get(srv.base, "/healthz", &r), 0);
+        cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz", &r), 0);
         cr_assert_eq(r.status, 200, "%s", r.body);
         cr_assert_lt(now_ms() - t0, 1000, "GET /healthz took %lld ms",
                      now_ms() - t0);
@@ -569,7 +556,7 @@ Test(limits, slow_clients_do_not_keep_others_waiting, .fini = stop)
                       "slow connection %zu stayed open", k);
         close(s.fds[k]);
     }
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* --- flags --- */

@@ -17,22 +17,9 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(listings, .init = start, .fini = stop_exit_0);
+TestSuite(listings, .init = tsuite_start, .fini = tsuite_assert_exit_0);
 
 /* "k=v,k=v" as a labels object (owned). */
 static json_t *
@@ -147,8 +134,8 @@ put_cluster(void)
                      "items", items);
     body = json_dumps(list, JSON_COMPACT);
     json_decref(list);
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/json",
-                               body, strlen(body), &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/json", body, strlen(body), &r),
                  0);
     free(body);
     cr_assert_eq(r.status, 200, "PUT /state: %ld %s", r.status, r.body);
@@ -160,7 +147,8 @@ put_cluster(void)
 static void
 get_ok(const char *path, struct thttp_resp *r)
 {
-    cr_assert_eq(thttp_get(srv.base, path, r), 0, "GET %s: no answer", path);
+    cr_assert_eq(thttp_get(tsuite_srv.base, path, r), 0, "GET %s: no answer",
+                 path);
     cr_assert_eq(r->status, 200, "GET %s: %ld %s", path, r->status, r->body);
     cr_assert_not_null(r->json, "GET %s: %s", path, r->body);
 }
@@ -171,7 +159,7 @@ get_error(const char *path, long status, const char *code, const char *epath)
     struct thttp_resp r;
     json_t *error;
 
-    cr_assert_eq(thttp_get(srv.base, path, &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, path, &r), 0);
     cr_assert_eq(r.status, status, "GET %s: %ld %s", path, r.status, r.body);
     error = json_object_get(r.json, "error");
     cr_assert(json_is_object(error), "GET %s: %s", path, r.body);

@@ -17,22 +17,9 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(malformed, .init = start, .fini = stop_exit_0);
+TestSuite(malformed, .init = tsuite_start, .fini = tsuite_assert_exit_0);
 
 /* The state every row starts from: revision 1. */
 static const char base[] =
@@ -616,7 +603,7 @@ put_base(void)
     struct thttp_resp r;
     long rev;
 
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", YAML, base,
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state", YAML, base,
                                sizeof(base) - 1, &r),
                  0);
     cr_assert_eq(r.status, 200, "%s", r.body);
@@ -632,7 +619,7 @@ state_text(void)
     struct thttp_resp r;
     char *text;
 
-    cr_assert_eq(thttp_get(srv.base, "/state", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/state", &r), 0);
     cr_assert_eq(r.status, 200, "GET /state: %ld %s", r.status, r.body);
     text = json_dumps(r.json, JSON_COMPACT | JSON_SORT_KEYS);
     thttp_resp_fini(&r);
@@ -654,11 +641,11 @@ ParameterizedTest(struct bad_request *b, malformed,
     before = state_text();
     body = make_body(b, &len);
     if (b->kind == BODY_RAW)
-        cr_assert_eq(thttp_raw(srv.port, body, len, &r), 0, "%s: no answer",
-                     b->name);
+        cr_assert_eq(thttp_raw(tsuite_srv.port, body, len, &r), 0,
+                     "%s: no answer", b->name);
     else
         cr_assert_eq(
-            thttp_request(srv.base, b->method, b->path,
+            thttp_request(tsuite_srv.base, b->method, b->path,
                           b->content_type[0] != '\0' ? b->content_type : NULL,
                           b->kind == BODY_TEXT && len == 0 ? NULL : body, len,
                           &r),
@@ -696,7 +683,7 @@ ParameterizedTest(struct bad_request *b, malformed,
     }
     thttp_resp_fini(&r);
 
-    cr_assert_eq(thttp_get(srv.base, "/healthz", &h), 0,
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz", &h), 0,
                  "%s: /healthz does not answer", b->name);
     cr_expect_eq(h.status, 200, "%s: /healthz %ld", b->name, h.status);
     thttp_resp_fini(&h);
@@ -712,8 +699,8 @@ Test(malformed, allow_lists_the_methods_of_state)
     struct thttp_resp r;
     size_t i;
 
-    cr_assert_eq(thttp_request(srv.base, "PATCH", "/state", YAML, "x", 1, &r),
-                 0);
+    cr_assert_eq(
+        thttp_request(tsuite_srv.base, "PATCH", "/state", YAML, "x", 1, &r), 0);
     cr_assert_eq(r.status, 405, "%s", r.body);
     for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         cr_expect(strstr(r.allow, methods[i]) != NULL, "Allow \"%s\" lacks %s",
@@ -741,7 +728,7 @@ Test(malformed, many_bad_requests_in_a_row_leave_the_server_serving)
             seed = seed * 6364136223846793005UL + 1442695040888963407UL;
             buf[j] = (char)(seed >> 56);
         }
-        cr_assert_eq(thttp_request(srv.base, i % 3 == 0 ? "PUT" : "POST",
+        cr_assert_eq(thttp_request(tsuite_srv.base, i % 3 == 0 ? "PUT" : "POST",
                                    paths[i % 3], i % 2 == 0 ? JSON : YAML, buf,
                                    len, &r),
                      0, "request %d: no answer", i);
@@ -752,7 +739,7 @@ Test(malformed, many_bad_requests_in_a_row_leave_the_server_serving)
                   "request %d: %.200s", i, r.body);
         thttp_resp_fini(&r);
     }
-    cr_assert_eq(thttp_get(srv.base, "/state", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/state", &r), 0);
     cr_expect_eq(json_integer_value(json_object_get(r.json, "revision")), rev);
     thttp_resp_fini(&r);
 }

@@ -15,32 +15,12 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 #include "tests/support/testdata.h"
 
 #define WALKTHROUGH_DIR NETPOLQ_SOURCE_DIR "/examples/walkthrough"
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_quietly(void)
-{
-    tsrv_stop(&srv);
-}
-
-/* Criterion 2.4 ignores failed assertions in .fini. */
-static void
-assert_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(metrics, .init = start, .fini = stop_quietly);
+TestSuite(metrics, .init = tsuite_start, .fini = tsuite_stop);
 
 /* Sends a walkthrough file with method (PUT or POST /state). */
 static void
@@ -52,8 +32,8 @@ upload(const char *method, const char *file)
 
     snprintf(path, sizeof(path), "%s/%s", WALKTHROUGH_DIR, file);
     yaml = tdata_read(path, NULL);
-    cr_assert_eq(thttp_request(srv.base, method, "/state", "application/yaml",
-                               yaml, strlen(yaml), &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, method, "/state",
+                               "application/yaml", yaml, strlen(yaml), &r),
                  0);
     cr_assert_eq(r.status, 200, "%s /state %s: %ld %s", method, file, r.status,
                  r.body);
@@ -68,8 +48,8 @@ post_json(const char *path, const char *body, long want)
     struct thttp_resp r;
     json_t *out;
 
-    cr_assert_eq(thttp_request(srv.base, "POST", path, "application/json", body,
-                               strlen(body), &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", path,
+                               "application/json", body, strlen(body), &r),
                  0);
     cr_assert_eq(r.status, want, "POST %s: %ld %s", path, r.status, r.body);
     cr_assert_not_null(r.json, "POST %s: not JSON: %s", path, r.body);
@@ -84,7 +64,7 @@ get_status(const char *path)
     struct thttp_resp r;
     long status;
 
-    cr_assert_eq(thttp_get(srv.base, path, &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, path, &r), 0);
     status = r.status;
     thttp_resp_fini(&r);
     return status;
@@ -97,7 +77,7 @@ scrape(void)
     struct thttp_resp r;
     char *text;
 
-    cr_assert_eq(thttp_get(srv.base, "/metrics", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/metrics", &r), 0);
     cr_assert_eq(r.status, 200, "GET /metrics: %ld %s", r.status, r.body);
     cr_assert(strncmp(r.content_type, "text/plain; version=0.0.4", 25) == 0,
               "Content-Type \"%s\"", r.content_type);
@@ -179,7 +159,7 @@ Test(metrics, counts_requests_by_route_pattern_method_and_status)
     cr_assert_eq(delta(before, after, REQS("/metrics", "GET", "200")), 1);
     free(before);
     free(after);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* Adds the verdicts of a batch answer's results to tally. */
@@ -264,7 +244,7 @@ Test(metrics, counts_verdicts_of_single_batch_and_matrix_queries)
         delta(before, after, "netpolq_batch_queries_bucket{le=\"10\"}"), 2);
     free(before);
     free(after);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* Returns GET /state's member name. */
@@ -274,7 +254,7 @@ state_count(const char *name)
     struct thttp_resp r;
     double v;
 
-    cr_assert_eq(thttp_get(srv.base, "/state", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/state", &r), 0);
     cr_assert_eq(r.status, 200);
     v = (double)json_integer_value(json_object_get(r.json, name));
     thttp_resp_fini(&r);
@@ -294,8 +274,8 @@ Test(metrics, reports_the_revision_object_counts_and_uploads)
     upload("POST", "02-default-deny-ingress.yaml");
     upload("POST", "03-allow-client-ingress.yaml");
     /* A failed upload is a request, not an upload. */
-    cr_assert_eq(thttp_request(srv.base, "POST", "/state", "application/yaml",
-                               "kind: [", 7, &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", "/state",
+                               "application/yaml", "kind: [", 7, &r),
                  0);
     cr_assert_eq(r.status, 400);
     thttp_resp_fini(&r);
@@ -321,7 +301,7 @@ Test(metrics, reports_the_revision_object_counts_and_uploads)
     cr_assert_eq(delta(before, after, REQS("/state", "POST", "200")), 2);
     free(before);
     free(after);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* Checks one histogram series: buckets that never decrease, +Inf equal to
@@ -393,7 +373,7 @@ Test(metrics, histograms_are_cumulative_and_match_the_request_counts)
     cr_assert_not_null(strstr(
         text, "# TYPE netpolq_http_request_duration_seconds histogram\n"));
     free(text);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(metrics, tells_the_version_and_start_time)
@@ -413,25 +393,26 @@ Test(metrics, tells_the_version_and_start_time)
                   start < (double)time(NULL) + 600,
               "process_start_time_seconds %f is not about now", start);
     free(text);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(metrics, refuses_query_arguments_and_answers_head)
 {
     struct thttp_resp r;
 
-    cr_assert_eq(thttp_get(srv.base, "/metrics?format=json", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/metrics?format=json", &r), 0);
     cr_assert_eq(r.status, 400, "%ld %s", r.status, r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(thttp_request(srv.base, "HEAD", "/metrics", NULL, NULL, 0, &r),
-                 0);
+    cr_assert_eq(
+        thttp_request(tsuite_srv.base, "HEAD", "/metrics", NULL, NULL, 0, &r),
+        0);
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.len, 0);
     thttp_resp_fini(&r);
-    cr_assert_eq(thttp_request(srv.base, "POST", "/metrics", NULL, "", 0, &r),
-                 0);
+    cr_assert_eq(
+        thttp_request(tsuite_srv.base, "POST", "/metrics", NULL, "", 0, &r), 0);
     cr_assert_eq(r.status, 405);
     cr_assert_str_eq(r.allow, "GET, HEAD");
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }

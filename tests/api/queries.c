@@ -23,23 +23,10 @@
 #include "tests/support/http.h"
 #include "tests/support/keepalive.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(queries, .init = start, .fini = stop_exit_0);
-TestSuite(batch, .init = start, .fini = stop_exit_0);
+TestSuite(queries, .init = tsuite_start, .fini = tsuite_assert_exit_0);
+TestSuite(batch, .init = tsuite_start, .fini = tsuite_assert_exit_0);
 
 /*
  * a/web serves http 80/TCP, dns 53/UDP and sig 9999/SCTP; its ingress
@@ -137,8 +124,8 @@ static void
 send_json(const char *method, const char *path, const char *body,
           struct thttp_resp *r)
 {
-    cr_assert_eq(thttp_request(srv.base, method, path, "application/json", body,
-                               strlen(body), r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, method, path,
+                               "application/json", body, strlen(body), r),
                  0, "%s %s: no answer", method, path);
 }
 
@@ -161,8 +148,8 @@ put_state(const char *yaml, size_t len)
     struct thttp_resp r;
     long rev;
 
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
-                               yaml, len, &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/yaml", yaml, len, &r),
                  0);
     cr_assert_eq(r.status, 200, "PUT /state: %ld %.1000s", r.status, r.body);
     rev = (long)json_integer_value(json_object_get(r.json, "revision"));
@@ -463,7 +450,7 @@ Test(queries, get_with_an_unknown_argument_names_it)
     const char *message;
 
     put_state(small_cluster, sizeof(small_cluster) - 1);
-    cr_assert_eq(thttp_get(srv.base,
+    cr_assert_eq(thttp_get(tsuite_srv.base,
                            "/reachability?from=b/client&to=a/web&port=80"
                            "&verbose=1",
                            &r),
@@ -496,7 +483,7 @@ Test(queries, get_answers_like_post_for_pods_ips_and_names)
         struct thttp_resp get;
         struct thttp_resp post;
 
-        cr_assert_eq(thttp_get(srv.base, pairs[i][0], &get), 0);
+        cr_assert_eq(thttp_get(tsuite_srv.base, pairs[i][0], &get), 0);
         send_json("POST", "/reachability", pairs[i][1], &post);
         cr_assert_eq(get.status, 200, "%s: %s", pairs[i][0], get.body);
         cr_assert_eq(post.status, 200, "%s: %s", pairs[i][1], post.body);
@@ -858,7 +845,8 @@ Test(batch, ten_thousand_queries_answer_like_single_queries, .timeout = 590)
 
     /* Every single answer, whole, against its batch item: the verdicts,
      * the traces and the errors. */
-    cr_assert_eq(tka_init(&client, srv.base), 0, "curl_easy_init failed");
+    cr_assert_eq(tka_init(&client, tsuite_srv.base), 0,
+                 "curl_easy_init failed");
     for (i = 0; i < NQUERIES; i++) {
         json_t *item = json_array_get(results, i);
         char *q = json_dumps(json_array_get(queries, i), JSON_COMPACT);

@@ -22,23 +22,16 @@
 #include "tests/support/assert_json.h"
 #include "tests/support/http.h"
 #include "tests/support/server.h"
-
-static struct tsrv srv;
+#include "tests/support/suite.h"
 
 static void
 assert_still_serving(void)
 {
     struct thttp_resp r;
 
-    cr_assert_eq(thttp_get(srv.base, "/healthz", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz", &r), 0);
     cr_assert_eq(r.status, 200, "GET /healthz: %ld %s", r.status, r.body);
     thttp_resp_fini(&r);
-}
-
-static void
-start_default(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
 }
 
 static void
@@ -46,57 +39,42 @@ start_small_body(void)
 {
     static const char *const args[] = { "--max-body", "1024", NULL };
 
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start");
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0, "netpolq did not start");
 }
 
-/* Criterion 2.4 ignores failed assertions in .fini, so every test that
- * starts a server ends with this; .fini only cleans up after a test that
- * failed earlier. */
-static void
-assert_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-static void
-stop_quietly(void)
-{
-    tsrv_stop(&srv);
-}
-
-TestSuite(server, .init = start_default, .fini = stop_quietly);
-TestSuite(limits, .init = start_small_body, .fini = stop_quietly);
+TestSuite(server, .init = tsuite_start, .fini = tsuite_stop);
+TestSuite(limits, .init = start_small_body, .fini = tsuite_stop);
 TestSuite(cli);
-TestSuite(startup, .fini = stop_quietly);
+TestSuite(startup, .fini = tsuite_stop);
 
 Test(server, healthz_answers_200_json)
 {
     struct thttp_resp r;
 
-    cr_assert_eq(thttp_get(srv.base, "/healthz", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz", &r), 0);
     cr_assert_eq(r.status, 200);
     cr_assert(strncmp(r.content_type, "application/json", 16) == 0,
               "Content-Type \"%s\"", r.content_type);
     cr_assert(json_is_object(r.json), "body %s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(server, readiness_line_names_the_address_and_revision)
 {
-    cr_assert(tsrv_log_contains(&srv, "listening on http://127.0.0.1:"));
-    cr_assert(tsrv_log_contains(&srv, "(revision 0, threads "));
-    assert_exit_0();
+    cr_assert(tsrv_log_contains(&tsuite_srv, "listening on http://127.0.0.1:"));
+    cr_assert(tsrv_log_contains(&tsuite_srv, "(revision 0, threads "));
+    tsuite_assert_exit_0();
 }
 
 Test(server, unknown_path_answers_404_json_error)
 {
     struct thttp_resp r;
 
-    cr_assert_eq(thttp_get(srv.base, "/no/such/path", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/no/such/path", &r), 0);
     tassert_json_error(&r, 404, "not_found", NULL);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(server, query_arguments_reach_the_api_in_order)
@@ -105,21 +83,22 @@ Test(server, query_arguments_reach_the_api_in_order)
     json_t *error;
 
     /* A bare key ("?trace") arrives with an empty value. */
-    cr_assert_eq(thttp_get(srv.base, "/healthz?trace", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz?trace", &r), 0);
     tassert_json_error(&r, 400, NULL, NULL);
     error = json_object_get(r.json, "error");
     cr_assert_str_eq(json_string_value(json_object_get(error, "path")),
                      "trace");
     thttp_resp_fini(&r);
     /* Both copies of a repeated key arrive. */
-    cr_assert_eq(thttp_get(srv.base, "/pods?namespace=a&namespace=b", &r), 0);
+    cr_assert_eq(
+        thttp_get(tsuite_srv.base, "/pods?namespace=a&namespace=b", &r), 0);
     tassert_json_error(&r, 400, "invalid_query", NULL);
     thttp_resp_fini(&r);
     /* Values arrive decoded. */
-    cr_assert_eq(thttp_get(srv.base, "/pods?namespace=a%20b", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/pods?namespace=a%20b", &r), 0);
     cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(server, wrong_method_answers_405_with_allow)
@@ -127,11 +106,12 @@ Test(server, wrong_method_answers_405_with_allow)
     struct thttp_resp r;
 
     cr_assert_eq(
-        thttp_request(srv.base, "DELETE", "/healthz", NULL, NULL, 0, &r), 0);
+        thttp_request(tsuite_srv.base, "DELETE", "/healthz", NULL, NULL, 0, &r),
+        0);
     tassert_json_error(&r, 405, "method_not_allowed", NULL);
     cr_assert(strstr(r.allow, "GET") != NULL, "Allow \"%s\"", r.allow);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* Malformed bodies of every kind, from issue 3: each gets a 4xx JSON error
@@ -216,8 +196,8 @@ ParameterizedTest(struct bad_body *b, server, malformed_body_gets_4xx_json)
     size_t len;
     char *body = make_body(b, &len);
 
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", b->content_type, body,
-                               len, &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               b->content_type, body, len, &r),
                  0, "%s: no answer", b->name);
     cr_assert(r.status >= 400 && r.status < 500, "%s: status %ld: %s", b->name,
               r.status, r.body);
@@ -225,7 +205,7 @@ ParameterizedTest(struct bad_body *b, server, malformed_body_gets_4xx_json)
     thttp_resp_fini(&r);
     free(body);
     assert_still_serving();
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(server, sigterm_finishes_a_request_in_progress)
@@ -236,7 +216,7 @@ Test(server, sigterm_finishes_a_request_in_progress)
     struct thttp_resp r;
     int fd;
 
-    fd = thttp_connect(srv.port);
+    fd = thttp_connect(tsuite_srv.port);
     cr_assert_geq(fd, 0);
     snprintf(head, sizeof(head),
              "PUT /state HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -249,10 +229,10 @@ Test(server, sigterm_finishes_a_request_in_progress)
     cr_assert_eq(thttp_read_response(fd, tsrv_timeout_ms(), &r), 0);
     cr_assert_eq(r.status, 100);
     thttp_resp_fini(&r);
-    tsrv_signal(&srv, SIGTERM);
-    cr_assert(tsrv_wait_log(&srv, "finishing 1 request in progress"));
+    tsrv_signal(&tsuite_srv, SIGTERM);
+    cr_assert(tsrv_wait_log(&tsuite_srv, "finishing 1 request in progress"));
     /* New connections are refused at once, not left in the backlog. */
-    cr_assert_lt(thttp_connect(srv.port), 0,
+    cr_assert_lt(thttp_connect(tsuite_srv.port), 0,
                  "a new connection was accepted after SIGTERM");
     cr_assert_eq(thttp_send(fd, body, sizeof(body) - 1), 0);
     cr_assert_eq(thttp_read_response(fd, tsrv_timeout_ms(), &r), 0,
@@ -261,12 +241,12 @@ Test(server, sigterm_finishes_a_request_in_progress)
     cr_assert_str_eq(r.connection, "close");
     thttp_resp_fini(&r);
     close(fd);
-    cr_assert_eq(tsrv_stop(&srv), 0);
+    cr_assert_eq(tsrv_stop(&tsuite_srv), 0);
 }
 
 Test(server, sigint_exits_0)
 {
-    cr_assert_eq(tsrv_stop_signal(&srv, SIGINT), 0);
+    cr_assert_eq(tsrv_stop_signal(&tsuite_srv, SIGINT), 0);
 }
 
 Test(limits, content_length_of_2gib_gets_413_without_reading)
@@ -277,11 +257,12 @@ Test(limits, content_length_of_2gib_gets_413_without_reading)
                               "apiVersion: v1\n";
     struct thttp_resp r;
 
-    cr_assert_eq(thttp_raw(srv.port, req, sizeof(req) - 1, &r), 0, "no answer");
+    cr_assert_eq(thttp_raw(tsuite_srv.port, req, sizeof(req) - 1, &r), 0,
+                 "no answer");
     tassert_json_error(&r, 413, "body_too_large", NULL);
     thttp_resp_fini(&r);
     assert_still_serving();
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(limits, content_length_beyond_uint64_gets_an_error)
@@ -294,12 +275,12 @@ Test(limits, content_length_beyond_uint64_gets_an_error)
 
     /* libmicrohttpd rejects a length it cannot parse itself (with a 4xx of
      * its own, or by closing); either way the server goes on. */
-    thttp_raw(srv.port, req, sizeof(req) - 1, &r);
+    thttp_raw(tsuite_srv.port, req, sizeof(req) - 1, &r);
     cr_assert(r.status == 0 || (r.status >= 400 && r.status < 500),
               "status %ld", r.status);
     thttp_resp_fini(&r);
     assert_still_serving();
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(limits, body_over_max_body_gets_413)
@@ -308,13 +289,13 @@ Test(limits, body_over_max_body_gets_413)
     struct thttp_resp r;
 
     memset(body, '#', sizeof(body));
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
-                               body, sizeof(body), &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/yaml", body, sizeof(body), &r),
                  0);
     tassert_json_error(&r, 413, "body_too_large", NULL);
     thttp_resp_fini(&r);
     assert_still_serving();
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(limits, chunked_body_over_max_body_gets_413)
@@ -340,11 +321,11 @@ Test(limits, chunked_body_over_max_body_gets_413)
     }
     memcpy(req + len, "0\r\n\r\n", 5);
     len += 5;
-    cr_assert_eq(thttp_raw(srv.port, req, len, &r), 0, "no answer");
+    cr_assert_eq(thttp_raw(tsuite_srv.port, req, len, &r), 0, "no answer");
     tassert_json_error(&r, 413, "body_too_large", NULL);
     thttp_resp_fini(&r);
     assert_still_serving();
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(limits, body_of_exactly_max_body_reaches_the_api)
@@ -355,14 +336,14 @@ Test(limits, body_of_exactly_max_body_reaches_the_api)
     /* A YAML stream of comments only. */
     memset(body, '#', sizeof(body));
     body[sizeof(body) - 1] = '\n';
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
-                               body, sizeof(body), &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/yaml", body, sizeof(body), &r),
                  0);
     cr_assert_neq(r.status, 413, "%s", r.body);
     cr_assert(r.status < 500, "%ld %s", r.status, r.body);
     cr_assert_not_null(r.json, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(cli, help_lists_every_option_and_exits_0)
@@ -493,12 +474,12 @@ Test(cli, address_in_use_exits_1)
     const char *args[] = { "--listen", listen, NULL };
     struct tsrv_output out;
 
-    cr_assert_eq(tsrv_start(&srv, NULL), 0);
-    snprintf(listen, sizeof(listen), "127.0.0.1:%u", srv.port);
+    cr_assert_eq(tsrv_start(&tsuite_srv, NULL), 0);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", tsuite_srv.port);
     cr_assert_eq(tsrv_run(args, &out), 0);
     cr_assert_eq(out.status, 1, "status %d: %s", out.status, out.err);
     tsrv_output_fini(&out);
-    cr_assert_eq(tsrv_stop(&srv), 0);
+    cr_assert_eq(tsrv_stop(&tsuite_srv), 0);
 }
 
 /* Writes text to dir/name. */
@@ -568,7 +549,7 @@ state_count(const char *field)
     struct thttp_resp r;
     long n;
 
-    cr_assert_eq(thttp_get(srv.base, "/state", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/state", &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     n = (long)json_integer_value(json_object_get(r.json, field));
     thttp_resp_fini(&r);
@@ -581,12 +562,12 @@ Test(startup, load_directory_reads_its_manifests_as_one_revision)
     const char *args[] = { "--load", dir, NULL };
 
     namespace_dir(dir, sizeof(dir));
-    cr_assert_eq(tsrv_start(&srv, args), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0);
     remove_dir(dir);
-    cr_assert(tsrv_log_contains(&srv, "(revision 1,"));
+    cr_assert(tsrv_log_contains(&tsuite_srv, "(revision 1,"));
     cr_assert_eq(state_count("namespaces"), 4);
     cr_assert_eq(state_count("revision"), 1);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(startup, load_list_from_the_environment)
@@ -597,10 +578,10 @@ Test(startup, load_list_from_the_environment)
     namespace_dir(dir, sizeof(dir));
     snprintf(list, sizeof(list), "%s/a.yaml,%s/c.json", dir, dir);
     setenv("NETPOLQ_LOAD", list, 1);
-    cr_assert_eq(tsrv_start(&srv, NULL), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, NULL), 0);
     remove_dir(dir);
     cr_assert_eq(state_count("namespaces"), 3);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(startup, load_flag_wins_over_the_environment)
@@ -612,10 +593,10 @@ Test(startup, load_flag_wins_over_the_environment)
     namespace_dir(dir, sizeof(dir));
     snprintf(file, sizeof(file), "%s/b.yml", dir);
     setenv("NETPOLQ_LOAD", "/nonexistent.yaml", 1);
-    cr_assert_eq(tsrv_start(&srv, args), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0);
     remove_dir(dir);
     cr_assert_eq(state_count("namespaces"), 1);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(startup, max_body_from_the_environment)
@@ -624,14 +605,14 @@ Test(startup, max_body_from_the_environment)
     struct thttp_resp r;
 
     setenv("NETPOLQ_MAX_BODY", "100", 1);
-    cr_assert_eq(tsrv_start(&srv, NULL), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, NULL), 0);
     memset(body, '#', sizeof(body));
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
-                               body, sizeof(body), &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/yaml", body, sizeof(body), &r),
                  0);
     tassert_json_error(&r, 413, "body_too_large", NULL);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(startup, max_body_flag_wins_over_the_environment)
@@ -641,15 +622,15 @@ Test(startup, max_body_flag_wins_over_the_environment)
     struct thttp_resp r;
 
     setenv("NETPOLQ_MAX_BODY", "100", 1);
-    cr_assert_eq(tsrv_start(&srv, args), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0);
     memset(body, '#', sizeof(body));
     body[sizeof(body) - 1] = '\n';
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state", "application/yaml",
-                               body, sizeof(body), &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state",
+                               "application/yaml", body, sizeof(body), &r),
                  0);
     cr_assert_neq(r.status, 413, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(startup, listens_on_ipv6_loopback)
@@ -657,12 +638,13 @@ Test(startup, listens_on_ipv6_loopback)
     static const char *const args[] = { "--listen", "[::1]:0", NULL };
     struct thttp_resp r;
 
-    cr_assert_eq(tsrv_start(&srv, args), 0);
-    cr_assert(strncmp(srv.base, "http://[::1]:", 13) == 0, "base %s", srv.base);
-    cr_assert_eq(thttp_get(srv.base, "/healthz", &r), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0);
+    cr_assert(strncmp(tsuite_srv.base, "http://[::1]:", 13) == 0, "base %s",
+              tsuite_srv.base);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz", &r), 0);
     cr_assert_eq(r.status, 200);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(startup, bad_manifest_exits_1_before_listening)
@@ -745,9 +727,9 @@ ParameterizedTest(struct ipblock_case *c, startup, ipblock_matches_pods_switch)
         args[2 + i] = c->args[i];
     if (c->env[0] != '\0')
         setenv("NETPOLQ_IPBLOCK_MATCHES_PODS", c->env, 1);
-    cr_assert_eq(tsrv_start(&srv, args), 0);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0);
     remove_dir(dir);
-    cr_assert_eq(thttp_request(srv.base, "POST", "/reachability",
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", "/reachability",
                                "application/json", query, sizeof(query) - 1,
                                &r),
                  0);
@@ -755,5 +737,5 @@ ParameterizedTest(struct ipblock_case *c, startup, ipblock_matches_pods_switch)
     cr_assert_eq(json_is_true(json_object_get(r.json, "allowed")), c->allowed,
                  "%s %s env=%s: %s", c->args[0], c->args[1], c->env, r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }

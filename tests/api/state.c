@@ -19,25 +19,12 @@
 #include "tests/support/assert_json.h"
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(state, .init = start, .fini = stop_exit_0);
-TestSuite(uploads, .init = start, .fini = stop_exit_0);
-TestSuite(isolation, .init = start, .fini = stop_exit_0);
-TestSuite(service, .init = start, .fini = stop_exit_0);
+TestSuite(state, .init = tsuite_start, .fini = tsuite_assert_exit_0);
+TestSuite(uploads, .init = tsuite_start, .fini = tsuite_assert_exit_0);
+TestSuite(isolation, .init = tsuite_start, .fini = tsuite_assert_exit_0);
+TestSuite(service, .init = tsuite_start, .fini = tsuite_assert_exit_0);
 
 /*
  * prod (declared) holds web and db; a pod in "scratch" makes that
@@ -115,8 +102,9 @@ static void
 upload(const char *method, const char *ct, const char *body, size_t len,
        struct thttp_resp *r)
 {
-    cr_assert_eq(thttp_request(srv.base, method, "/state", ct, body, len, r), 0,
-                 "%s /state: no answer", method);
+    cr_assert_eq(
+        thttp_request(tsuite_srv.base, method, "/state", ct, body, len, r), 0,
+        "%s /state: no answer", method);
 }
 
 /* Uploads and expects 200; returns the revision and checks the answer's
@@ -159,7 +147,7 @@ get_counts(void)
     struct thttp_resp r;
     struct counts c;
 
-    cr_assert_eq(thttp_get(srv.base, "/state", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/state", &r), 0);
     cr_assert_eq(r.status, 200, "GET /state: %ld %s", r.status, r.body);
     c.revision = (long)json_integer_value(json_object_get(r.json, "revision"));
     c.namespaces =
@@ -190,7 +178,7 @@ ask_probe(void)
     struct thttp_resp r;
     json_t *answer;
 
-    cr_assert_eq(thttp_request(srv.base, "POST", "/reachability",
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", "/reachability",
                                "application/json", probe, strlen(probe), &r),
                  0);
     cr_assert_eq(r.status, 200, "%s", r.body);
@@ -205,7 +193,8 @@ status_of(const char *method, const char *path)
     struct thttp_resp r;
     long status;
 
-    cr_assert_eq(thttp_request(srv.base, method, path, NULL, NULL, 0, &r), 0);
+    cr_assert_eq(
+        thttp_request(tsuite_srv.base, method, path, NULL, NULL, 0, &r), 0);
     status = r.status;
     thttp_resp_fini(&r);
     return status;
@@ -239,7 +228,7 @@ Test(state, put_replaces_the_whole_state)
     upload_ok("PUT", "application/yaml",
               "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n");
     expect_counts(1, 0, 0);
-    cr_assert_eq(thttp_get(srv.base, "/pods/prod/web", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/pods/prod/web", &r), 0);
     tassert_json_error(&r, 404, "unknown_pod", NULL);
     thttp_resp_fini(&r);
 }
@@ -265,14 +254,14 @@ Test(state, post_creates_and_replaces_by_kind_namespace_and_name)
               "metadata: {name: deny-ingress, namespace: prod}\n"
               "spec: {podSelector: {matchLabels: {app: db}}}\n");
     expect_counts(3, 4, 2);
-    cr_assert_eq(thttp_get(srv.base, "/pods/prod/web", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/pods/prod/web", &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     labels = json_object_get(r.json, "labels");
     cr_expect_str_eq(json_string_value(json_object_get(labels, "app")), "web2",
                      "%s", r.body);
     thttp_resp_fini(&r);
     /* The replaced policy no longer selects web: tmp reaches it. */
-    cr_assert_eq(thttp_request(srv.base, "POST", "/reachability",
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", "/reachability",
                                "application/json", probe, strlen(probe), &r),
                  0);
     cr_expect(json_is_true(json_object_get(r.json, "allowed")), "%s", r.body);
@@ -300,8 +289,8 @@ Test(state, every_change_is_one_new_revision)
     cr_expect_eq(upload_ok("PUT", "application/yaml", cluster), rev + 1);
     rev++;
     for (i = 0; i < sizeof(deletions) / sizeof(deletions[0]); i++) {
-        cr_assert_eq(thttp_request(srv.base, deletions[i][0], deletions[i][1],
-                                   NULL, NULL, 0, &r),
+        cr_assert_eq(thttp_request(tsuite_srv.base, deletions[i][0],
+                                   deletions[i][1], NULL, NULL, 0, &r),
                      0);
         cr_expect_eq(r.status, 200, "%s %s: %ld %s", deletions[i][0],
                      deletions[i][1], r.status, r.body);
@@ -325,7 +314,7 @@ Test(state, deletions_remove_one_object_each)
     expect_counts(3, 3, 1);
     cr_expect_eq(status_of("DELETE", "/namespaces/prod/pods/db"), 200);
     expect_counts(3, 2, 1);
-    cr_assert_eq(thttp_get(srv.base, "/pods/prod/db", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/pods/prod/db", &r), 0);
     tassert_json_error(&r, 404, "unknown_pod", NULL);
     thttp_resp_fini(&r);
     /* Without deny-ingress, tmp reaches web. */
@@ -380,7 +369,8 @@ ParameterizedTest(struct missing_row *row, state,
     long rev = put_cluster();
 
     cr_assert_eq(
-        thttp_request(srv.base, "DELETE", row->path, NULL, NULL, 0, &r), 0);
+        thttp_request(tsuite_srv.base, "DELETE", row->path, NULL, NULL, 0, &r),
+        0);
     tassert_json_error(&r, 404, row->code, NULL);
     thttp_resp_fini(&r);
     cr_expect_eq(get_counts().revision, rev,
@@ -675,7 +665,7 @@ Test(uploads, query_arguments_on_state_are_refused)
 {
     struct thttp_resp r;
 
-    cr_assert_eq(thttp_request(srv.base, "PUT", "/state?dryRun=1",
+    cr_assert_eq(thttp_request(tsuite_srv.base, "PUT", "/state?dryRun=1",
                                "application/yaml", cluster, sizeof(cluster) - 1,
                                &r),
                  0);
@@ -749,7 +739,7 @@ ParameterizedTest(struct isolation_row *row, isolation,
     long rev = put_cluster();
 
     snprintf(path, sizeof(path), "/pods/%s/isolation", row->pod);
-    cr_assert_eq(thttp_get(srv.base, path, &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, path, &r), 0);
     cr_assert_eq(r.status, 200, "%s: %ld %s", path, r.status, r.body);
     pod = json_object_get(r.json, "pod");
     {
@@ -781,10 +771,11 @@ Test(isolation, unknown_pod_is_404)
     struct thttp_resp r;
 
     put_cluster();
-    cr_assert_eq(thttp_get(srv.base, "/pods/prod/nope/isolation", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/pods/prod/nope/isolation", &r),
+                 0);
     tassert_json_error(&r, 404, "unknown_pod", NULL);
     thttp_resp_fini(&r);
-    cr_assert_eq(thttp_get(srv.base, "/pods/nope/web/isolation", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/pods/nope/web/isolation", &r), 0);
     tassert_json_error(&r, 404, "unknown_pod", NULL);
     thttp_resp_fini(&r);
 }
@@ -793,11 +784,11 @@ Test(service, healthz_and_readyz_answer_200)
 {
     struct thttp_resp r;
 
-    cr_assert_eq(thttp_get(srv.base, "/healthz", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/healthz", &r), 0);
     cr_expect_eq(r.status, 200, "%s", r.body);
     cr_expect(json_is_object(r.json), "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert_eq(thttp_get(srv.base, "/readyz", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/readyz", &r), 0);
     cr_expect_eq(r.status, 200, "%s", r.body);
     cr_expect(json_is_object(r.json), "%s", r.body);
     thttp_resp_fini(&r);
@@ -817,7 +808,7 @@ Test(service, openapi_yaml_is_the_repository_file)
     want = malloc((size_t)n + 1);
     cr_assert_eq(fread(want, 1, (size_t)n, fp), (size_t)n);
     fclose(fp);
-    cr_assert_eq(thttp_get(srv.base, "/openapi.yaml", &r), 0);
+    cr_assert_eq(thttp_get(tsuite_srv.base, "/openapi.yaml", &r), 0);
     cr_assert_eq(r.status, 200);
     cr_expect(strstr(r.content_type, "yaml") != NULL, "Content-Type %s",
               r.content_type);

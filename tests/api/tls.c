@@ -19,8 +19,8 @@
 #include "tests/support/http.h"
 #include "tests/support/http_auth.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
-static struct tsrv srv;
 static char dir[64];
 static char cert[128], key[128];
 static char base[96];
@@ -66,7 +66,7 @@ teardown(void)
     char path[192];
     size_t i;
 
-    tsrv_stop(&srv);
+    tsrv_stop(&tsuite_srv);
     if (dir[0] == '\0')
         return;
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -90,15 +90,11 @@ start_tls(const char *token_file)
                            token_file,
                            NULL };
 
-    cr_assert_eq(tsrv_start(&srv, args), 0, "netpolq did not start with TLS");
-    snprintf(base, sizeof(base), "https://localhost:%u", srv.port);
-    snprintf(resolve, sizeof(resolve), "localhost:%u:127.0.0.1", srv.port);
-}
-
-static void
-assert_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0,
+                 "netpolq did not start with TLS");
+    snprintf(base, sizeof(base), "https://localhost:%u", tsuite_srv.port);
+    snprintf(resolve, sizeof(resolve), "localhost:%u:127.0.0.1",
+             tsuite_srv.port);
 }
 
 /* Sends a request over HTTPS trusting ca; returns 0 when an answer came. */
@@ -135,7 +131,7 @@ Test(tls, serves_https_that_verifies_against_its_certificate)
     struct thttp_resp r;
 
     start_tls(NULL);
-    cr_assert(tsrv_log_contains(&srv, "listening on https://"),
+    cr_assert(tsrv_log_contains(&tsuite_srv, "listening on https://"),
               "the readiness line does not say https://");
     cr_assert_eq(https("GET", "/healthz", NULL, NULL, cert, &r), 0, "%s",
                  r.body);
@@ -149,7 +145,7 @@ Test(tls, serves_https_that_verifies_against_its_certificate)
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(json_is_true(json_object_get(r.json, "allowed")), "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(tls, plain_http_to_the_tls_port_gets_no_answer)
@@ -159,11 +155,11 @@ Test(tls, plain_http_to_the_tls_port_gets_no_answer)
     int rc;
 
     start_tls(NULL);
-    rc = thttp_raw(srv.port, req, sizeof(req) - 1, &r);
+    rc = thttp_raw(tsuite_srv.port, req, sizeof(req) - 1, &r);
     cr_assert(rc != 0 || r.status != 200,
               "plain HTTP was answered %ld on the TLS port", r.status);
     thttp_resp_fini(&r);
-    rc = thttp_get(srv.base, "/healthz", &r);
+    rc = thttp_get(tsuite_srv.base, "/healthz", &r);
     cr_assert(rc != 0 || r.status != 200,
               "curl got %ld over plain HTTP from the TLS port", r.status);
     thttp_resp_fini(&r);
@@ -171,7 +167,7 @@ Test(tls, plain_http_to_the_tls_port_gets_no_answer)
     cr_assert_eq(https("GET", "/healthz", NULL, NULL, cert, &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(tls, a_client_trusting_another_certificate_refuses_the_server)
@@ -186,7 +182,7 @@ Test(tls, a_client_trusting_another_certificate_refuses_the_server)
                   "verification passed against the wrong certificate");
     cr_assert_eq(r.status, 0);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(tls, tokens_work_over_tls)
@@ -208,8 +204,8 @@ Test(tls, tokens_work_over_tls)
         https("GET", "/state", NULL, "Bearer s3cret-over-tls", cert, &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     thttp_resp_fini(&r);
-    cr_assert(tsrv_log_contains(&srv, "tokens for all calls"));
-    assert_exit_0();
+    cr_assert(tsrv_log_contains(&tsuite_srv, "tokens for all calls"));
+    tsuite_assert_exit_0();
 }
 
 Test(tls, unusable_certificate_files_stop_the_start)

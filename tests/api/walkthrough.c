@@ -17,26 +17,13 @@
 
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 #include "tests/support/testdata.h"
 
 #define WALKTHROUGH_DIR NETPOLQ_SOURCE_DIR "/examples/walkthrough"
 #define NSTEPS          5
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-static void
-stop_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(walkthrough, .init = start, .fini = stop_exit_0);
+TestSuite(walkthrough, .init = tsuite_start, .fini = tsuite_assert_exit_0);
 
 /* The lines of expected.jsonl, indexed by step - 1 (owned). */
 static json_t *
@@ -112,8 +99,8 @@ upload_step(json_t *step, const char *method, bool all_files)
         len += flen;
         free(text);
     }
-    cr_assert_eq(thttp_request(srv.base, method, "/state", "application/yaml",
-                               body, len, &r),
+    cr_assert_eq(thttp_request(tsuite_srv.base, method, "/state",
+                               "application/yaml", body, len, &r),
                  0);
     cr_assert_eq(r.status, 200, "%s /state: %ld %s", method, r.status, r.body);
     rev = (long)json_integer_value(json_object_get(r.json, "revision"));
@@ -308,7 +295,7 @@ ask(json_t *step, long revision)
     json_t *egress;
     json_t *ingress;
 
-    cr_assert_eq(thttp_request(srv.base, "POST", "/reachability",
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", "/reachability",
                                "application/json", body, strlen(body), &post),
                  0);
     free(body);
@@ -332,7 +319,7 @@ ask(json_t *step, long revision)
                  k);
     check_trace(k, post.json);
 
-    cr_assert_eq(thttp_get(srv.base,
+    cr_assert_eq(thttp_get(tsuite_srv.base,
                            "/reachability?from=test-b/client-pod"
                            "&to=test-a/server-pod&port=80",
                            &get),
@@ -398,7 +385,7 @@ Test(walkthrough, port_by_name_resolves_on_server_pod)
     json_object_set_new(query, "port", json_string("http"));
     json_object_del(query, "protocol");
     body = json_dumps(query, JSON_COMPACT);
-    cr_assert_eq(thttp_request(srv.base, "POST", "/reachability",
+    cr_assert_eq(thttp_request(tsuite_srv.base, "POST", "/reachability",
                                "application/json", body, strlen(body), &r),
                  0);
     cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);

@@ -22,32 +22,10 @@
 #include "tests/support/assert_json.h"
 #include "tests/support/http.h"
 #include "tests/support/server.h"
+#include "tests/support/suite.h"
 
-static struct tsrv srv;
-
-static void
-start(void)
-{
-    cr_assert_eq(tsrv_start(&srv, NULL), 0, "netpolq did not start");
-}
-
-/* Criterion 2.4 ignores failed assertions in .fini: every test ends with
- * assert_exit_0(), and .fini only cleans up after a test that failed
- * earlier. */
-static void
-stop_quietly(void)
-{
-    tsrv_stop(&srv);
-}
-
-static void
-assert_exit_0(void)
-{
-    cr_assert_eq(tsrv_stop(&srv), 0, "netpolq did not exit 0 on SIGTERM");
-}
-
-TestSuite(workloads, .init = start, .fini = stop_quietly);
-TestSuite(workload_scenarios, .fini = stop_quietly);
+TestSuite(workloads, .init = tsuite_start, .fini = tsuite_stop);
+TestSuite(workload_scenarios, .fini = tsuite_stop);
 
 /*
  * shop (team=shop): Deployment frontend (app=frontend; http 8080, and an
@@ -233,7 +211,7 @@ static void
 request(const char *method, const char *path, const char *ctype,
         const char *body, struct thttp_resp *r)
 {
-    cr_assert_eq(thttp_request(srv.base, method, path, ctype, body,
+    cr_assert_eq(thttp_request(tsuite_srv.base, method, path, ctype, body,
                                body != NULL ? strlen(body) : 0, r),
                  0, "%s %s: no answer", method, path);
 }
@@ -241,7 +219,8 @@ request(const char *method, const char *path, const char *ctype,
 static void
 get(const char *path, struct thttp_resp *r)
 {
-    cr_assert_eq(thttp_get(srv.base, path, r), 0, "GET %s: no answer", path);
+    cr_assert_eq(thttp_get(tsuite_srv.base, path, r), 0, "GET %s: no answer",
+                 path);
 }
 
 /* GET path, asserting a 200 JSON answer. */
@@ -404,7 +383,7 @@ ParameterizedTest(struct query_row *row, workloads,
     cr_expect_eq(json_is_true(json_object_get(r.json, "allowed")), row->allowed,
                  "%s: %s\n%s", row->note, row->query, r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(workloads, an_answer_names_the_workloads_and_their_policies)
@@ -464,7 +443,7 @@ Test(workloads, an_answer_names_the_workloads_and_their_policies)
                  "has no IP address"),
         "%s", r.body);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(workloads, named_ports_resolve_on_the_template_containers_only)
@@ -491,7 +470,7 @@ Test(workloads, named_ports_resolve_on_the_template_containers_only)
             &r);
     tassert_json_error(&r, 400, "unknown_port_name", "port");
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(workloads, get_answers_like_post)
@@ -523,7 +502,7 @@ Test(workloads, get_answers_like_post)
     cr_expect(json_is_false(json_object_get(g.json, "allowed")), "%s", g.body);
     cr_expect_str_eq(str_at(g.json, "from", "workload"), "Job/migrate");
     thttp_resp_fini(&g);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 struct error_row {
@@ -618,7 +597,7 @@ ParameterizedTest(struct error_row *row, workloads,
     cr_expect_eq(json_integer_value(json_object_get(r.json, "workloads")),
                  NWORKLOADS);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(workloads, batches_answer_each_workload_query_like_a_single_one)
@@ -684,7 +663,7 @@ Test(workloads, batches_answer_each_workload_query_like_a_single_one)
         json_decref(doc);
         thttp_resp_fini(&r);
     }
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* --- isolation --- */
@@ -726,7 +705,7 @@ Test(workloads, isolation_of_a_workload_has_the_shape_of_a_pods)
     cr_expect(json_is_false(
         json_object_get(json_object_get(r.json, "ingress"), "isolated")));
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* --- listings and links --- */
@@ -788,7 +767,7 @@ Test(workloads, the_list_is_sorted_and_filters_on_namespace_and_template_labels)
     cr_expect_eq(json_array_size(items), 1, "%s", r.body);
     cr_expect_str_eq(str_at(json_array_get(items, 0), "kind", NULL), "Job");
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(workloads, one_workload_shows_its_template_policies_owner_and_pods)
@@ -840,7 +819,7 @@ Test(workloads, one_workload_shows_its_template_policies_owner_and_pods)
     cr_expect_str_eq(str_at(r.json, "labels", "batch.kubernetes.io/job-name"),
                      "migrate");
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(workloads, pods_policies_and_namespaces_link_to_workloads)
@@ -878,7 +857,7 @@ Test(workloads, pods_policies_and_namespaces_link_to_workloads)
     get_ok("/namespaces/shop", &r);
     cr_expect_eq(json_integer_value(json_object_get(r.json, "workloads")), 5);
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* --- state: counts, merges, deletions, manifests --- */
@@ -947,7 +926,7 @@ Test(workloads, post_merges_and_delete_removes_workloads)
     cr_assert_eq(r.status, 200, "%s", r.body);
     thttp_resp_fini(&r);
     cr_expect_eq(count("workloads"), 0);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 struct manifest_row {
@@ -1008,7 +987,7 @@ ParameterizedTest(struct manifest_row *row, workloads,
               "the error names a line: %s", r.body);
     thttp_resp_fini(&r);
     cr_expect_eq(count("workloads"), NWORKLOADS, "the state is unchanged");
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 Test(workloads, old_api_versions_are_skipped_and_typed_lists_load)
@@ -1041,7 +1020,7 @@ Test(workloads, old_api_versions_are_skipped_and_typed_lists_load)
     get_ok("/workloads/b/Deployment/two", &r);
     cr_expect_str_eq(str_at(r.json, "labels", "app"), "two");
     thttp_resp_fini(&r);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
 
 /* --- upstream scenarios --- */
@@ -1107,7 +1086,7 @@ ParameterizedTest(struct scenario_row *row, workload_scenarios,
     snprintf(dir, sizeof(dir), "%s/workloads/%s", NETPOLQ_TEST_DATA, row->name);
     snprintf(expect, sizeof(expect), "%s/conformance/npa-%s/expect.jsonl",
              NETPOLQ_TEST_DATA, row->name);
-    cr_assert_eq(tsrv_start(&srv, args), 0, "--load %s failed", dir);
+    cr_assert_eq(tsrv_start(&tsuite_srv, args), 0, "--load %s failed", dir);
     get_ok("/workloads", &r);
     list = json_incref(json_object_get(r.json, "workloads"));
     cr_assert_eq(json_array_size(list), (size_t)row->nworkloads, "%s", r.body);
@@ -1163,5 +1142,5 @@ ParameterizedTest(struct scenario_row *row, workload_scenarios,
     json_decref(list);
     json_decref(queries);
     json_decref(want);
-    assert_exit_0();
+    tsuite_assert_exit_0();
 }
