@@ -71,23 +71,74 @@ np_snapshot_release(struct np_snapshot *snap)
     free(snap);
 }
 
-const struct np_namespace *
-np_snapshot_find_namespace(const struct np_snapshot *snap, const char *name)
-{
-    uint32_t lo = 0, hi = snap->nnamespaces;
+/* What a lookup looks for. kind is used by workloads only, which sort by
+ * kind and then name within their namespace. */
+struct key {
+    const char *kind;
+    const char *name;
+};
 
+/* Compares element i of one of the snapshot's sorted arrays with key, the
+ * way strcmp() compares. */
+typedef int cmp_fn(const struct np_snapshot *snap, uint32_t i,
+                   const struct key *key);
+
+#define NOT_FOUND UINT32_MAX
+
+/* Binary search for key in [lo, hi) of an array sorted the way cmp
+ * compares. Returns the index, or NOT_FOUND. */
+static uint32_t
+search(const struct np_snapshot *snap, uint32_t lo, uint32_t hi, cmp_fn *cmp,
+       const struct key *key)
+{
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(snap->namespaces[mid].name, name);
+        int c = cmp(snap, mid, key);
 
         if (c == 0)
-            return &snap->namespaces[mid];
+            return mid;
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return NULL;
+    return NOT_FOUND;
+}
+
+static int
+namespace_cmp(const struct np_snapshot *snap, uint32_t i, const struct key *key)
+{
+    return strcmp(snap->namespaces[i].name, key->name);
+}
+
+static int
+pod_cmp(const struct np_snapshot *snap, uint32_t i, const struct key *key)
+{
+    return strcmp(snap->pods[i].name, key->name);
+}
+
+static int
+policy_cmp(const struct np_snapshot *snap, uint32_t i, const struct key *key)
+{
+    return strcmp(snap->policies[i].name, key->name);
+}
+
+static int
+workload_cmp(const struct np_snapshot *snap, uint32_t i, const struct key *key)
+{
+    const struct np_pod *w = &snap->workloads[i];
+    int c = strcmp(w->workload_kind, key->kind);
+
+    return c != 0 ? c : strcmp(w->name, key->name);
+}
+
+const struct np_namespace *
+np_snapshot_find_namespace(const struct np_snapshot *snap, const char *name)
+{
+    struct key key = { .name = name };
+    uint32_t i = search(snap, 0, snap->nnamespaces, namespace_cmp, &key);
+
+    return i != NOT_FOUND ? &snap->namespaces[i] : NULL;
 }
 
 static uint32_t
@@ -117,8 +168,8 @@ np_snapshot_index_pods(struct np_snapshot *snap)
         return -1;
     for (i = 0; i < snap->npods; i++) {
         const struct np_pod *p = &snap->pods[i];
-        size_t j = pod_key_hash(snap->namespaces[p->ns].name, p->name) &
-                   (n - 1);
+        size_t j =
+            pod_key_hash(snap->namespaces[p->ns].name, p->name) & (n - 1);
 
         while (slots[j] != 0)
             j = (j + 1) & (n - 1);
@@ -134,7 +185,8 @@ np_snapshot_find_pod(const struct np_snapshot *snap, const char *ns,
                      const char *name)
 {
     const struct np_namespace *n;
-    uint32_t lo, hi;
+    struct key key = { .name = name };
+    uint32_t i;
 
     if (snap->pod_slots != NULL) {
         uint32_t j = pod_key_hash(ns, name) & snap->pod_slots_mask;
@@ -151,20 +203,8 @@ np_snapshot_find_pod(const struct np_snapshot *snap, const char *ns,
     n = np_snapshot_find_namespace(snap, ns);
     if (n == NULL)
         return NULL;
-    lo = n->first_pod;
-    hi = n->first_pod + n->npods;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(snap->pods[mid].name, name);
-
-        if (c == 0)
-            return &snap->pods[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    i = search(snap, n->first_pod, n->first_pod + n->npods, pod_cmp, &key);
+    return i != NOT_FOUND ? &snap->pods[i] : NULL;
 }
 
 const struct np_policy *
@@ -172,24 +212,14 @@ np_snapshot_find_policy(const struct np_snapshot *snap, const char *ns,
                         const char *name)
 {
     const struct np_namespace *n = np_snapshot_find_namespace(snap, ns);
-    uint32_t lo, hi;
+    struct key key = { .name = name };
+    uint32_t i;
 
     if (n == NULL)
         return NULL;
-    lo = n->first_policy;
-    hi = n->first_policy + n->npolicies;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(snap->policies[mid].name, name);
-
-        if (c == 0)
-            return &snap->policies[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    i = search(snap, n->first_policy, n->first_policy + n->npolicies,
+               policy_cmp, &key);
+    return i != NOT_FOUND ? &snap->policies[i] : NULL;
 }
 
 const struct np_pod *
@@ -197,27 +227,14 @@ np_snapshot_find_workload(const struct np_snapshot *snap, const char *ns,
                           const char *kind, const char *name)
 {
     const struct np_namespace *n = np_snapshot_find_namespace(snap, ns);
-    uint32_t lo, hi;
+    struct key key = { .kind = kind, .name = name };
+    uint32_t i;
 
     if (n == NULL)
         return NULL;
-    lo = n->first_workload;
-    hi = n->first_workload + n->nworkloads;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        const struct np_pod *w = &snap->workloads[mid];
-        int c = strcmp(w->workload_kind, kind);
-
-        if (c == 0)
-            c = strcmp(w->name, name);
-        if (c == 0)
-            return w;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    i = search(snap, n->first_workload, n->first_workload + n->nworkloads,
+               workload_cmp, &key);
+    return i != NOT_FOUND ? &snap->workloads[i] : NULL;
 }
 
 const struct np_pod *
