@@ -373,6 +373,22 @@ out:
     np_builder_free(b);
 }
 
+/* The checks of a DELETE of one object: no query arguments, and the want
+ * path parameters its route promises (what names them in the error).
+ * Returns 0, or -1 with resp filled. */
+static int
+delete_args_or_reply(const struct api_request *req, size_t nparams, size_t want,
+                     const char *what, struct api_response *resp)
+{
+    if (api_query_check_or_reply(req, no_query, resp) != 0)
+        return -1;
+    if (nparams < want) {
+        api_reply_errorf(resp, NP_E_INTERNAL, "route without a %s", what);
+        return -1;
+    }
+    return 0;
+}
+
 void
 api_state_delete(struct api_ctx *ctx, const struct api_request *req,
                  const char *const *params, size_t nparams,
@@ -390,12 +406,8 @@ api_namespace_delete(struct api_ctx *ctx, const struct api_request *req,
                      const char *const *params, size_t nparams,
                      struct api_response *resp)
 {
-    if (api_query_check_or_reply(req, no_query, resp) != 0)
+    if (delete_args_or_reply(req, nparams, 1, "namespace", resp) != 0)
         return;
-    if (nparams < 1) {
-        api_reply_errorf(resp, NP_E_INTERNAL, "route without a namespace");
-        return;
-    }
     remove_object(ctx, NP_KIND_NAMESPACE, NULL, params[0], resp);
 }
 
@@ -404,12 +416,8 @@ api_pod_delete(struct api_ctx *ctx, const struct api_request *req,
                const char *const *params, size_t nparams,
                struct api_response *resp)
 {
-    if (api_query_check_or_reply(req, no_query, resp) != 0)
+    if (delete_args_or_reply(req, nparams, 2, "pod", resp) != 0)
         return;
-    if (nparams < 2) {
-        api_reply_errorf(resp, NP_E_INTERNAL, "route without a pod");
-        return;
-    }
     remove_object(ctx, NP_KIND_POD, params[0], params[1], resp);
 }
 
@@ -418,12 +426,8 @@ api_policy_delete(struct api_ctx *ctx, const struct api_request *req,
                   const char *const *params, size_t nparams,
                   struct api_response *resp)
 {
-    if (api_query_check_or_reply(req, no_query, resp) != 0)
+    if (delete_args_or_reply(req, nparams, 2, "policy", resp) != 0)
         return;
-    if (nparams < 2) {
-        api_reply_errorf(resp, NP_E_INTERNAL, "route without a policy");
-        return;
-    }
     remove_object(ctx, NP_KIND_POLICY, params[0], params[1], resp);
 }
 
@@ -438,12 +442,8 @@ api_workload_delete(struct api_ctx *ctx, const struct api_request *req,
     char ref[600];
     int n;
 
-    if (api_query_check_or_reply(req, no_query, resp) != 0)
+    if (delete_args_or_reply(req, nparams, 3, "workload", resp) != 0)
         return;
-    if (nparams < 3) {
-        api_reply_errorf(resp, NP_E_INTERNAL, "route without a workload");
-        return;
-    }
     if (!np_workload_kind_is_valid(params[1])) {
         api_reply_errorf(resp, NP_E_INVALID_VALUE,
                          "\"%.60s\" is not a workload kind: use %s "
