@@ -98,45 +98,74 @@ api_namespace_get(struct api_ctx *ctx, const struct api_request *req,
     np_snapshot_release(snap);
 }
 
+/* The objects a namespace-filtered listing reads. */
+enum range {
+    RANGE_PODS,
+    RANGE_POLICIES,
+    RANGE_WORKLOADS,
+};
+
 /* The range [*first, *first + *n) of objects in the namespace named by the
  * "namespace" argument, or every object without it. An unknown namespace has
  * none, as in kubectl. */
 static void
 namespace_range(const struct np_snapshot *snap, const struct api_request *req,
-                bool pods, uint32_t *first, uint32_t *n)
+                enum range what, uint32_t *first, uint32_t *n)
 {
     const char *name = api_query_get(req, "namespace");
     const struct np_namespace *ns;
 
+    *first = 0;
+    *n = 0;
     if (name == NULL || name[0] == '\0') {
-        *first = 0;
-        *n = pods ? snap->npods : snap->npolicies;
+        switch (what) {
+        case RANGE_PODS:
+            *n = snap->npods;
+            break;
+        case RANGE_POLICIES:
+            *n = snap->npolicies;
+            break;
+        case RANGE_WORKLOADS:
+            *n = snap->nworkloads;
+            break;
+        }
         return;
     }
     ns = np_snapshot_find_namespace(snap, name);
-    *first = 0;
-    *n = 0;
-    if (ns != NULL) {
-        *first = pods ? ns->first_pod : ns->first_policy;
-        *n = pods ? ns->npods : ns->npolicies;
+    if (ns == NULL)
+        return;
+    switch (what) {
+    case RANGE_PODS:
+        *first = ns->first_pod;
+        *n = ns->npods;
+        break;
+    case RANGE_POLICIES:
+        *first = ns->first_policy;
+        *n = ns->npolicies;
+        break;
+    case RANGE_WORKLOADS:
+        *first = ns->first_workload;
+        *n = ns->nworkloads;
+        break;
     }
 }
 
-void
-api_pods_list(struct api_ctx *ctx, const struct api_request *req,
-              const char *const *params, size_t nparams,
-              struct api_response *resp)
+/* GET /pods and GET /workloads: the objects of the namespace argument whose
+ * labels match the labelSelector argument. A workload's labels here are its
+ * template's, which its pods carry, not its own metadata.labels. */
+static void
+list_labeled(struct api_ctx *ctx, const struct api_request *req, bool workloads,
+             struct api_response *resp)
 {
     struct np_snapshot *snap = np_state_acquire(&ctx->state);
     const char *sel_text = api_query_get(req, "labelSelector");
+    const struct np_pod *objs = workloads ? snap->workloads : snap->pods;
     struct np_selector sel;
     struct np_error err;
     struct np_arena a;
     json_t *items;
     uint32_t first, n, i;
 
-    (void)params;
-    (void)nparams;
     np_arena_init(&a);
     np_error_init(&err);
     if (sel_text != NULL &&
@@ -145,19 +174,31 @@ api_pods_list(struct api_ctx *ctx, const struct api_request *req,
         api_reply_error(resp, &err);
         goto out;
     }
-    namespace_range(snap, req, true, &first, &n);
+    namespace_range(snap, req, workloads ? RANGE_WORKLOADS : RANGE_PODS, &first,
+                    &n);
     items = json_array();
     for (i = first; i < first + n && items != NULL; i++) {
-        const struct np_pod *pod = &snap->pods[i];
+        const struct np_pod *p = &objs[i];
 
-        if (sel_text != NULL && !np_selector_matches(&sel, &pod->labels))
+        if (sel_text != NULL && !np_selector_matches(&sel, &p->labels))
             continue;
-        items = append(items, api_pod_encode(snap, pod));
+        items = append(items, workloads ? api_workload_encode(snap, p)
+                                        : api_pod_encode(snap, p));
     }
-    reply_list(resp, snap, "pods", items);
+    reply_list(resp, snap, workloads ? "workloads" : "pods", items);
 out:
     np_arena_free_all(&a);
     np_snapshot_release(snap);
+}
+
+void
+api_pods_list(struct api_ctx *ctx, const struct api_request *req,
+              const char *const *params, size_t nparams,
+              struct api_response *resp)
+{
+    (void)params;
+    (void)nparams;
+    list_labeled(ctx, req, false, resp);
 }
 
 void
@@ -191,7 +232,7 @@ api_policies_list(struct api_ctx *ctx, const struct api_request *req,
 
     (void)params;
     (void)nparams;
-    namespace_range(snap, req, false, &first, &n);
+    namespace_range(snap, req, RANGE_POLICIES, &first, &n);
     for (i = first; i < first + n && items != NULL; i++)
         items = append(items, api_policy_encode(snap, &snap->policies[i]));
     reply_list(resp, snap, "networkPolicies", items);
@@ -224,46 +265,9 @@ api_workloads_list(struct api_ctx *ctx, const struct api_request *req,
                    const char *const *params, size_t nparams,
                    struct api_response *resp)
 {
-    struct np_snapshot *snap = np_state_acquire(&ctx->state);
-    const char *sel_text = api_query_get(req, "labelSelector");
-    const char *ns_arg = api_query_get(req, "namespace");
-    const struct np_namespace *ns;
-    struct np_selector sel;
-    struct np_error err;
-    struct np_arena a;
-    json_t *items;
-    uint32_t first = 0, n = snap->nworkloads, i;
-
     (void)params;
     (void)nparams;
-    np_arena_init(&a);
-    np_error_init(&err);
-    if (sel_text != NULL &&
-        np_selector_parse(sel_text, snap->syms, &a, &sel, &err) != 0) {
-        np_error_path(&err, "labelSelector");
-        api_reply_error(resp, &err);
-        goto out;
-    }
-    /* An unknown namespace has no workloads, as in kubectl. */
-    if (ns_arg != NULL && ns_arg[0] != '\0') {
-        ns = np_snapshot_find_namespace(snap, ns_arg);
-        first = ns != NULL ? ns->first_workload : 0;
-        n = ns != NULL ? ns->nworkloads : 0;
-    }
-    items = json_array();
-    for (i = first; i < first + n && items != NULL; i++) {
-        const struct np_pod *wl = &snap->workloads[i];
-
-        /* The selector reads the template's labels, which the workload's
-         * pods carry, not the workload's own metadata.labels. */
-        if (sel_text != NULL && !np_selector_matches(&sel, &wl->labels))
-            continue;
-        items = append(items, api_workload_encode(snap, wl));
-    }
-    reply_list(resp, snap, "workloads", items);
-out:
-    np_arena_free_all(&a);
-    np_snapshot_release(snap);
+    list_labeled(ctx, req, true, resp);
 }
 
 const struct np_pod *
