@@ -477,13 +477,25 @@ set_path(char **dst, const char *value, const char *source,
     char *copy;
 
     if (value[0] == '\0')
-        return np_error_set(err, NP_E_INVALID_VALUE, "%s needs a path",
-                            source);
+        return np_error_set(err, NP_E_INVALID_VALUE, "%s needs a path", source);
     copy = strdup(value);
     if (copy == NULL)
         return np_error_set(err, NP_E_NOMEM, "out of memory");
     free(*dst);
     *dst = copy;
+    return 0;
+}
+
+/* Parses a count from 1 to max into *n. */
+static int
+parse_count(const char *value, uint32_t max, uint32_t *n, const char *source,
+            struct np_error *err)
+{
+    if (np_parse_u32(value, 1, max, n) != 0)
+        return np_error_set(err, NP_E_INVALID_VALUE,
+                            "%s must be a number from 1 to %lu, not "
+                            "\"%.32s\"",
+                            source, (unsigned long)max, value);
     return 0;
 }
 
@@ -494,12 +506,23 @@ set_count(size_t *dst, const char *value, uint32_t max, const char *source,
 {
     uint32_t n;
 
-    if (np_parse_u32(value, 1, max, &n) != 0)
-        return np_error_set(err, NP_E_INVALID_VALUE,
-                            "%s must be a number from 1 to %lu, not "
-                            "\"%.32s\"",
-                            source, (unsigned long)max, value);
+    if (parse_count(value, max, &n, source, err) != 0)
+        return -1;
     *dst = n;
+    return 0;
+}
+
+/* Parses a byte count (parse_size()) into *dst. */
+static int
+set_size(size_t *dst, const char *value, const char *source,
+         struct np_error *err)
+{
+    if (parse_size(value, dst) != 0)
+        return np_error_set(err, NP_E_INVALID_VALUE,
+                            "%s must be a positive number of bytes, "
+                            "optionally followed by K, M or G, not "
+                            "\"%.32s\"",
+                            source, value);
     return 0;
 }
 
@@ -522,21 +545,12 @@ opt_apply(struct srv_config *cfg, const struct opt *o, const char *value,
     case OPT_LOAD:
         return add_load(cfg, value, strlen(value), source, err);
     case OPT_THREADS:
-        if (np_parse_u32(value, 1, SRV_MAX_THREADS, &n) != 0)
-            return np_error_set(err, NP_E_INVALID_VALUE,
-                                "%s must be a number from 1 to %d, not "
-                                "\"%.32s\"",
-                                source, SRV_MAX_THREADS, value);
+        if (parse_count(value, SRV_MAX_THREADS, &n, source, err) != 0)
+            return -1;
         cfg->threads = n;
         return 0;
     case OPT_MAX_BODY:
-        if (parse_size(value, &cfg->max_body) != 0)
-            return np_error_set(err, NP_E_INVALID_VALUE,
-                                "%s must be a positive number of bytes, "
-                                "optionally followed by K, M or G, not "
-                                "\"%.32s\"",
-                                source, value);
-        return 0;
+        return set_size(&cfg->max_body, value, source, err);
     case OPT_IPBLOCK_MATCHES_PODS:
         if (strcasecmp(value, "true") == 0)
             cfg->ipblock_matches_pods = true;
@@ -554,26 +568,16 @@ opt_apply(struct srv_config *cfg, const struct opt *o, const char *value,
     case OPT_MAX_DEPTH:
         return set_count(&cfg->max_depth, value, MAX_DEPTH, source, err);
     case OPT_MAX_STRING:
-        if (parse_size(value, &cfg->max_string) != 0)
-            return np_error_set(err, NP_E_INVALID_VALUE,
-                                "%s must be a positive number of bytes, "
-                                "optionally followed by K, M or G, not "
-                                "\"%.32s\"",
-                                source, value);
-        return 0;
+        return set_size(&cfg->max_string, value, source, err);
     case OPT_MAX_DOCUMENTS:
         return set_count(&cfg->max_documents, value, UINT32_MAX, source, err);
     case OPT_MAX_BATCH:
         return set_count(&cfg->max_batch, value, UINT32_MAX, source, err);
     case OPT_MAX_MATRIX_PODS:
-        return set_count(&cfg->max_matrix_pods, value, UINT32_MAX, source,
-                         err);
+        return set_count(&cfg->max_matrix_pods, value, UINT32_MAX, source, err);
     case OPT_MAX_CONNECTIONS:
-        if (np_parse_u32(value, 1, MAX_CONNECTIONS, &n) != 0)
-            return np_error_set(err, NP_E_INVALID_VALUE,
-                                "%s must be a number from 1 to %d, not "
-                                "\"%.32s\"",
-                                source, MAX_CONNECTIONS, value);
+        if (parse_count(value, MAX_CONNECTIONS, &n, source, err) != 0)
+            return -1;
         cfg->max_connections = n;
         return 0;
     case OPT_CONNECTION_TIMEOUT:
