@@ -169,6 +169,19 @@ type_error(struct decoder *d, const json_t *v, const char *want)
     return np_error_path(d->err, "%s", d->path);
 }
 
+/* type_error() for the member key of the object at the current path;
+ * returns -1 and leaves the path as it was. */
+static int
+member_type_error(struct decoder *d, const char *key, const json_t *v,
+                  const char *want)
+{
+    size_t mark = path_key(d, key);
+
+    type_error(d, v, want);
+    path_restore(d, mark);
+    return -1;
+}
+
 /* Sets NP_E_MISSING_FIELD for the current path. */
 static int
 missing_error(struct decoder *d)
@@ -255,17 +268,12 @@ opt_typed(struct decoder *d, const json_t *obj, const char *key, json_type type,
           const char *want, json_t **out)
 {
     json_t *v = member(obj, key);
-    size_t mark;
 
     *out = NULL;
     if (v == NULL)
         return 0;
-    if (json_typeof(v) != type) {
-        mark = path_key(d, key);
-        type_error(d, v, want);
-        path_restore(d, mark);
-        return -1;
-    }
+    if (json_typeof(v) != type)
+        return member_type_error(d, key, v, want);
     *out = v;
     return 0;
 }
@@ -289,17 +297,12 @@ opt_int(struct decoder *d, const json_t *obj, const char *key, bool *has,
         int64_t *out)
 {
     json_t *v = member(obj, key);
-    size_t mark;
 
     *has = false;
     if (v == NULL)
         return 0;
-    if (!json_is_integer(v)) {
-        mark = path_key(d, key);
-        type_error(d, v, "an integer");
-        path_restore(d, mark);
-        return -1;
-    }
+    if (!json_is_integer(v))
+        return member_type_error(d, key, v, "an integer");
     *has = true;
     *out = json_integer_value(v);
     return 0;
@@ -309,17 +312,12 @@ static int
 opt_bool(struct decoder *d, const json_t *obj, const char *key, bool *out)
 {
     json_t *v = member(obj, key);
-    size_t mark;
 
     *out = false;
     if (v == NULL)
         return 0;
-    if (!json_is_boolean(v)) {
-        mark = path_key(d, key);
-        type_error(d, v, "a boolean");
-        path_restore(d, mark);
-        return -1;
-    }
+    if (!json_is_boolean(v))
+        return member_type_error(d, key, v, "a boolean");
     *out = json_is_true(v);
     return 0;
 }
