@@ -79,6 +79,15 @@ void api_jarena_leave(void);
 /* Frees every block of a. */
 void api_jarena_fini(struct api_jarena *a);
 
+/* The arena of this thread's scope, or NULL outside one. */
+struct api_jarena *api_jarena_current(void);
+
+/* Moves the blocks of src (filled by another thread) into dst, so that
+ * values made there are released inside dst's scope like its own; src is
+ * left empty. Returns 0, or -1 when out of memory (src keeps the blocks
+ * not moved, to be freed with api_jarena_fini()). */
+int api_jarena_adopt(struct api_jarena *dst, struct api_jarena *src);
+
 /* Frees memory jansson handed out (json_dumps() text), in or out of a
  * scope. */
 void api_json_free(void *p);

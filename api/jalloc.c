@@ -178,3 +178,28 @@ api_json_free(void *p)
 {
     jfree(p);
 }
+
+struct api_jarena *
+api_jarena_current(void)
+{
+    return current;
+}
+
+int
+api_jarena_adopt(struct api_jarena *dst, struct api_jarena *src)
+{
+    size_t i;
+
+    for (i = 0; i < src->nblocks; i++) {
+        if (add_block(dst, src->blocks[i].base, src->blocks[i].size) != 0) {
+            /* dst keeps what it took; src keeps the rest to free. */
+            memmove(src->blocks, src->blocks + i,
+                    (src->nblocks - i) * sizeof(*src->blocks));
+            src->nblocks -= i;
+            return -1;
+        }
+    }
+    free(src->blocks);
+    memset(src, 0, sizeof(*src));
+    return 0;
+}

@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1112,7 +1113,7 @@ build_fini(struct build *b)
 
 static int
 parse_yaml(const char *body, size_t len, const struct api_limits *lim,
-           struct api_docs *out, struct np_error *err)
+           struct api_docs *out, struct np_error *err, int *ndocuments)
 {
     struct build b;
     yaml_parser_t parser;
@@ -1147,9 +1148,149 @@ parse_yaml(const char *body, size_t len, const struct api_limits *lim,
             goto out;
     }
     rc = 0;
+    if (ndocuments != NULL)
+        *ndocuments = b.doc + 1;
 out:
     build_fini(&b);
     yaml_parser_delete(&parser);
+    return rc;
+}
+
+/*
+ * Large streams are parsed as two halves at once, split at a document
+ * marker: a line starting with "---" and a blank always starts a document
+ * (YAML forbids it inside scalars and collections), so the halves hold the
+ * same documents the whole stream does. Anything unusual (directives, no
+ * marker near the middle, any error in either half, too many documents)
+ * makes the caller parse the stream in one go, which then reports the
+ * exact error.
+ */
+#define HALVES_MIN_BYTES ((size_t)1 << 20)
+
+struct half {
+    const char *body;
+    size_t len;
+    const struct api_limits *lim;
+    struct api_docs docs;
+    struct np_error err;
+    int ndocuments;
+    int rc;
+    bool use_arena;
+    struct api_jarena arena;
+};
+
+static void *
+half_main(void *arg)
+{
+    struct half *h = arg;
+
+    if (h->use_arena)
+        api_jarena_enter(&h->arena);
+    h->rc =
+        parse_yaml(h->body, h->len, h->lim, &h->docs, &h->err, &h->ndocuments);
+    if (h->use_arena)
+        api_jarena_leave();
+    return NULL;
+}
+
+/* The offset of a document marker near the middle of body, or 0. */
+static size_t
+split_point(const char *body, size_t len)
+{
+    const char *p, *end = body + len, *mid = body + len / 2, *found = NULL;
+
+    /* Directives belong to the document they precede: leave them whole. */
+    if (body[0] == '%')
+        return 0;
+    for (p = body; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+        const char *line = p + 1;
+
+        if (line < end && *line == '%')
+            return 0;
+        if (found == NULL && line >= mid && end - line >= 3 &&
+            memcmp(line, "---", 3) == 0 &&
+            (end - line == 3 || line[3] == ' ' || line[3] == '\t' ||
+             line[3] == '\n' || line[3] == '\r'))
+            found = line;
+    }
+    return found != NULL ? (size_t)(found - body) : 0;
+}
+
+/* Frees a half's documents inside the arena scope their values came from. */
+static void
+half_fini(struct half *h, struct api_jarena *scope)
+{
+    if (h->use_arena) {
+        api_jarena_enter(&h->arena);
+        api_docs_fini(&h->docs);
+        api_jarena_leave();
+        if (scope != NULL)
+            api_jarena_enter(scope);
+        api_jarena_fini(&h->arena);
+    } else {
+        api_docs_fini(&h->docs);
+    }
+}
+
+/* Parses body as two halves split at cut. Returns 0 with out filled, or -1
+ * (out empty, err untouched) when the stream must be parsed in one go. */
+static int
+parse_yaml_halves(const char *body, size_t len, size_t cut,
+                  const struct api_limits *lim, struct api_docs *out)
+{
+    struct api_jarena *scope = api_jarena_current();
+    struct half first, second;
+    pthread_t thread;
+    size_t i, cap, lines = 0;
+    const char *p;
+    int rc = -1;
+
+    memset(&first, 0, sizeof(first));
+    memset(&second, 0, sizeof(second));
+    np_error_init(&first.err);
+    np_error_init(&second.err);
+    second.body = body + cut;
+    second.len = len - cut;
+    second.lim = lim;
+    second.use_arena = scope != NULL;
+    api_jarena_init(&second.arena);
+    if (pthread_create(&thread, NULL, half_main, &second) != 0)
+        return -1;
+    first.rc =
+        parse_yaml(body, cut, lim, &first.docs, &first.err, &first.ndocuments);
+    pthread_join(thread, NULL);
+    if (first.rc != 0 || second.rc != 0 ||
+        (lim->max_documents != 0 &&
+         first.docs.n + second.docs.n > lim->max_documents))
+        goto out;
+    if (second.use_arena && api_jarena_adopt(scope, &second.arena) != 0)
+        goto out;
+    for (p = body; (p = memchr(p, '\n', (size_t)(body + cut - p))) != NULL; p++)
+        lines++;
+    /* The second half's documents follow the first's, in the stream and in
+     * the body's lines. */
+    *out = first.docs;
+    memset(&first.docs, 0, sizeof(first.docs));
+    cap = out->n;
+    for (i = 0; i < second.docs.n; i++) {
+        if (docs_append(out, &cap, second.docs.docs[i],
+                        second.docs.index[i] + first.ndocuments,
+                        second.docs.line[i] + (int)lines) != 0) {
+            /* docs_append released the document it failed on. */
+            second.docs.docs[i] = NULL;
+            for (i++; i < second.docs.n; i++)
+                json_decref(second.docs.docs[i]);
+            second.docs.n = 0;
+            api_docs_fini(out);
+            goto out;
+        }
+        second.docs.docs[i] = NULL;
+    }
+    second.docs.n = 0;
+    rc = 0;
+out:
+    api_docs_fini(&first.docs);
+    half_fini(&second, scope);
     return rc;
 }
 
@@ -1377,10 +1518,15 @@ api_docs_parse(const char *body, size_t len, enum api_format fmt,
     }
     if (lim == NULL)
         lim = &no_limits;
-    if (fmt == API_FORMAT_JSON)
+    if (fmt == API_FORMAT_JSON) {
         rc = parse_json(body, len, lim, out, err);
-    else
-        rc = parse_yaml(body, len, lim, out, err);
+    } else {
+        size_t cut = len >= HALVES_MIN_BYTES ? split_point(body, len) : 0;
+
+        if (cut != 0 && parse_yaml_halves(body, len, cut, lim, out) == 0)
+            return 0;
+        rc = parse_yaml(body, len, lim, out, err, NULL);
+    }
     if (rc != 0)
         api_docs_fini(out);
     return rc;
