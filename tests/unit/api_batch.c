@@ -215,3 +215,60 @@ Test(batch_fast, leaves_errors_and_traces_to_the_general_path, .init = setup,
     cr_assert_not_null(strstr(r.body, "\"ingress\""), "%s", r.body);
     api_response_fini(&r);
 }
+
+/* A batch large enough to be evaluated by two threads answers exactly like
+ * the general path, and it does take the fast path. */
+Test(batch_fast, large_batches_split_across_threads_answer_the_same,
+     .init = setup, .fini = teardown)
+{
+    const int n = 20000;
+    size_t cap = (size_t)n * 128 + 64, len[2] = { 0, 0 };
+    char *body[2];
+    struct api_response a, b, f;
+    unsigned seed = 7;
+    int k, i;
+
+    for (k = 0; k < 2; k++) {
+        body[k] = malloc(cap);
+        cr_assert_not_null(body[k]);
+        len[k] = (size_t)snprintf(body[k], cap, "{\"%s\":false,\"queries\":[",
+                                  k == 0 ? "trace" : "tr\\u0061ce");
+    }
+    for (i = 0; i < n; i++) {
+        int x = rand_r(&seed) % 20, y = rand_r(&seed) % 20;
+        int udp = rand_r(&seed) % 2;
+
+        for (k = 0; k < 2; k++)
+            len[k] += (size_t)snprintf(
+                body[k] + len[k], cap - len[k],
+                "%s{\"from\":{\"namespace\":\"n%d\",\"pod\":\"p%d\"},"
+                "\"to\":{\"namespace\":\"n%d\",\"pod\":\"p%d\"},"
+                "\"port\":%s,\"protocol\":\"%s\"}",
+                i > 0 ? "," : "", x % 4, x, y % 4, y, udp ? "53" : "8080",
+                udp ? "UDP" : "TCP");
+    }
+    for (k = 0; k < 2; k++)
+        snprintf(body[k] + len[k], cap - len[k], "]}");
+    {
+        struct api_request req = { .method = "POST",
+                                   .path = "/reachability/batch",
+                                   .body = body[0],
+                                   .body_len = strlen(body[0]) };
+
+        memset(&f, 0, sizeof(f));
+        cr_assert_eq(api_batch_fast(&ctx, &req, &f), 0,
+                     "the fast path stepped aside");
+        api_response_fini(&f);
+    }
+    tdisp_raw(&ctx, "POST", "/reachability/batch", NULL, 0, "application/json",
+              body[0], &a);
+    tdisp_raw(&ctx, "POST", "/reachability/batch", NULL, 0, "application/json",
+              body[1], &b);
+    cr_assert_eq(a.status, 200, "%s", a.body);
+    cr_assert_eq(a.body_len, b.body_len);
+    cr_assert(memcmp(a.body, b.body, a.body_len) == 0, "the answers differ");
+    api_response_fini(&a);
+    api_response_fini(&b);
+    free(body[0]);
+    free(body[1]);
+}
