@@ -68,6 +68,17 @@ sep(struct api_jw *w)
     }
 }
 
+/* Decimal digits of n at the end of buf; returns where they start. */
+static char *
+digits(char *end, unsigned long long n)
+{
+    do {
+        *--end = (char)('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    return end;
+}
+
 void
 api_jw_init(struct api_jw *w)
 {
@@ -172,6 +183,26 @@ utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Bytes copied as they are: printable ASCII but '"' and '\\'. */
+static const bool plain[256] = {
+    [' '] = 1,  ['!'] = 1, ['#'] = 1, ['$'] = 1,  ['%'] = 1, ['&'] = 1,
+    ['\''] = 1, ['('] = 1, [')'] = 1, ['*'] = 1,  ['+'] = 1, [','] = 1,
+    ['-'] = 1,  ['.'] = 1, ['/'] = 1, ['0'] = 1,  ['1'] = 1, ['2'] = 1,
+    ['3'] = 1,  ['4'] = 1, ['5'] = 1, ['6'] = 1,  ['7'] = 1, ['8'] = 1,
+    ['9'] = 1,  [':'] = 1, [';'] = 1, ['<'] = 1,  ['='] = 1, ['>'] = 1,
+    ['?'] = 1,  ['@'] = 1, ['A'] = 1, ['B'] = 1,  ['C'] = 1, ['D'] = 1,
+    ['E'] = 1,  ['F'] = 1, ['G'] = 1, ['H'] = 1,  ['I'] = 1, ['J'] = 1,
+    ['K'] = 1,  ['L'] = 1, ['M'] = 1, ['N'] = 1,  ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1,  ['R'] = 1, ['S'] = 1, ['T'] = 1,  ['U'] = 1, ['V'] = 1,
+    ['W'] = 1,  ['X'] = 1, ['Y'] = 1, ['Z'] = 1,  ['['] = 1, [']'] = 1,
+    ['^'] = 1,  ['_'] = 1, ['`'] = 1, ['a'] = 1,  ['b'] = 1, ['c'] = 1,
+    ['d'] = 1,  ['e'] = 1, ['f'] = 1, ['g'] = 1,  ['h'] = 1, ['i'] = 1,
+    ['j'] = 1,  ['k'] = 1, ['l'] = 1, ['m'] = 1,  ['n'] = 1, ['o'] = 1,
+    ['p'] = 1,  ['q'] = 1, ['r'] = 1, ['s'] = 1,  ['t'] = 1, ['u'] = 1,
+    ['v'] = 1,  ['w'] = 1, ['x'] = 1, ['y'] = 1,  ['z'] = 1, ['{'] = 1,
+    ['|'] = 1,  ['}'] = 1, ['~'] = 1, [0x7f] = 1,
+};
+
 /* The escaped bytes of s[0..n), without quotes. */
 static void
 escaped(struct api_jw *w, const char *s, size_t n)
@@ -185,7 +216,7 @@ escaped(struct api_jw *w, const char *s, size_t n)
         char esc[8];
         size_t k;
 
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        if (plain[c]) {
             i++;
             run++;
             continue;
@@ -274,9 +305,9 @@ void
 api_jw_string_add_uint(struct api_jw *w, unsigned long long n)
 {
     char buf[24];
-    int len = snprintf(buf, sizeof(buf), "%llu", n);
+    char *p = digits(buf + sizeof(buf), n);
 
-    put(w, buf, (size_t)len);
+    put(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void
@@ -289,10 +320,13 @@ void
 api_jw_int(struct api_jw *w, long long n)
 {
     char buf[24];
-    int len = snprintf(buf, sizeof(buf), "%lld", n);
+    char *p = digits(buf + sizeof(buf), n < 0 ? 0ULL - (unsigned long long)n
+                                              : (unsigned long long)n);
 
+    if (n < 0)
+        *--p = '-';
     sep(w);
-    put(w, buf, (size_t)len);
+    put(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void

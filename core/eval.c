@@ -383,13 +383,52 @@ static const char *
 tprintf(struct tracer *t, const char *fmt, ...)
 {
     char buf[1024];
+    size_t n = 0, room = sizeof(buf) - 1;
+    const char *f;
     va_list ap;
     const char *s;
 
+    /* The trace formats use only %s, %u and %d, and a reachability answer
+     * formats dozens of sentences: this is several times faster than
+     * vsnprintf, with the same text (cut at the same length). */
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    for (f = fmt; *f != '\0' && n < room; f++) {
+        char num[24];
+        size_t k;
+
+        if (*f != '%' || (f[1] != 's' && f[1] != 'u' && f[1] != 'd')) {
+            buf[n++] = *f;
+            continue;
+        }
+        f++;
+        if (*f == 's') {
+            s = va_arg(ap, const char *);
+            if (s == NULL)
+                s = "(null)";
+            k = strlen(s);
+        } else {
+            long long v = *f == 'u' ? (long long)va_arg(ap, unsigned)
+                                    : (long long)va_arg(ap, int);
+            unsigned long long u =
+                v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+            size_t p = sizeof(num);
+
+            do {
+                num[--p] = (char)('0' + u % 10);
+                u /= 10;
+            } while (u != 0);
+            if (v < 0)
+                num[--p] = '-';
+            s = num + p;
+            k = sizeof(num) - p;
+        }
+        if (k > room - n)
+            k = room - n;
+        memcpy(buf + n, s, k);
+        n += k;
+    }
     va_end(ap);
-    s = np_arena_strdup(t->a, buf);
+    s = np_arena_strndup(t->a, buf, n);
     if (s == NULL) {
         t->nomem = true;
         return "";
