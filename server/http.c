@@ -629,6 +629,45 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     return dispatch(h, conn, req, url, method);
 }
 
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* MHD_OPTION_UNESCAPE_CALLBACK: decodes %XX in paths and query values in
+ * place, as libmicrohttpd's own unescaper does, except %00: a decoded NUL
+ * would cut the C string and make "web%00x" mean "web". It stays as the
+ * three characters "%00", which no name or value can hold, so the request
+ * fails as naming something that does not exist. */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *r = s, *w = s;
+
+    (void)cls;
+    (void)c;
+    while (*r != '\0') {
+        int hi = r[0] == '%' ? hex_value(r[1]) : -1;
+        int lo = hi >= 0 ? hex_value(r[2]) : -1;
+
+        if (lo >= 0 && (hi | lo) != 0) {
+            *w++ = (char)(hi << 4 | lo);
+            r += 3;
+            continue;
+        }
+        *w++ = *r++;
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 /* MHD_OPTION_NOTIFY_COMPLETED: the only place a struct srv_req is freed. */
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -802,7 +841,8 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
         MHD_OPTION_CONNECTION_LIMIT,
         connection_limit(cfg->max_connections, cfg->threads),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (h->daemon == NULL) {
         np_error_set(err, NP_E_INTERNAL,
                      h->tls ? "cannot listen on %s with TLS (check "
