@@ -123,26 +123,37 @@ ipblock_matches(const struct np_snapshot *snap, const struct np_eval_opts *opts,
     pe->except = UINT32_MAX;
     if (pod == NULL || pod->host_network) {
         /* An outside address, or a hostNetwork pod seen by its node's
-         * address (its own status IP when the node's is not given). */
-        const struct np_ip *ip = NULL;
+         * address: status.hostIP, or without one its own status IPs (the
+         * node's addresses too), any of them as for other pods. */
+        const struct np_ip *ips = pod != NULL ? pod->ips : NULL;
+        uint32_t nips = pod != NULL ? pod->nips : 0;
 
-        if (pod == NULL || (ep->has_ip && !pod->has_host_ip))
-            ip = &ep->ip;
-        else if (pod->has_host_ip)
-            ip = &pod->host_ip;
-        else if (pod->nips > 0)
-            ip = &pod->ips[0];
-        if (ip == NULL) {
+        if (pod == NULL || (ep->has_ip && !pod->has_host_ip)) {
+            ips = &ep->ip;
+            nips = 1;
+        } else if (pod->has_host_ip) {
+            ips = &pod->host_ip;
+            nips = 1;
+        }
+        if (nips == 0) {
             pe->why = PEER_NO_ADDRESS;
             return false;
         }
-        pe->ip = *ip;
-        if (in_block(p, ip, &ex)) {
-            pe->why = PEER_MATCHED;
-            return true;
+        pe->why = PEER_NOT_IN_CIDR;
+        pe->ip = ips[0];
+        for (i = 0; i < nips; i++) {
+            ex = UINT32_MAX;
+            if (in_block(p, &ips[i], &ex)) {
+                pe->ip = ips[i];
+                pe->why = PEER_MATCHED;
+                return true;
+            }
+            if (ex != UINT32_MAX) {
+                pe->ip = ips[i];
+                pe->except = ex;
+                pe->why = PEER_IN_EXCEPT;
+            }
         }
-        pe->except = ex;
-        pe->why = ex != UINT32_MAX ? PEER_IN_EXCEPT : PEER_NOT_IN_CIDR;
         return false;
     }
     if (!opts->ipblock_matches_pods) {

@@ -257,16 +257,10 @@ endpoint_pod(const struct ref_cluster *c, const struct ref_endpoint *e)
 }
 
 /* ipBlock: an outside address is matched by itself. A hostNetwork pod is
- * seen by its node's address: status.hostIP, or without one its primary
- * address (status.podIP, the first of its IPs), whatever
- * --ipblock-matches-pods says. A pod on the pod network is matched by its
- * IPs only when ipBlocks match pods: the address the query named, else any
- * of its addresses.
- *
- * XXX: a dual-stack hostNetwork pod without hostIP is seen by its primary
- * address only, while a dual-stack pod on the pod network is seen by any of
- * its addresses. netpolq does this (core/eval.c), so the reference follows;
- * whether "any" is better is a question for the evaluator (issue 5). */
+ * seen by its node's address: status.hostIP, or without one any of its own
+ * addresses (which are the node's), whatever --ipblock-matches-pods says. A
+ * pod on the pod network is matched by its IPs only when ipBlocks match
+ * pods: the address the query named, else any of its addresses. */
 static bool
 ipblock_peer_matches(const struct ref_cluster *c,
                      const struct np_model_ipblock *ib,
@@ -280,7 +274,11 @@ ipblock_peer_matches(const struct ref_cluster *c,
     if (pod->host_network) {
         if (pod->host_ip != NULL)
             return ipblock_contains(ib, pod->host_ip);
-        return pod->nips > 0 && ipblock_contains(ib, pod->ips[0]);
+        for (i = 0; i < pod->nips; i++) {
+            if (ipblock_contains(ib, pod->ips[i]))
+                return true;
+        }
+        return false;
     }
     if (!c->ipblock_matches_pods)
         return false;
