@@ -144,7 +144,7 @@ api_statefile_write(const struct np_snapshot *snap, api_write_fn *write,
                 return np_error_set(err, NP_E_NOMEM, "out of memory");
         }
         rc = put_item(&o,
-                      text != NULL          ? text
+                      text != NULL         ? text
                       : pod->model != NULL ? pod->model->source
                                            : NULL,
                       "a pod", &nitems);

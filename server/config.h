@@ -16,9 +16,9 @@
 #include "core/error.h"
 #include "server/log.h"
 
-#define SRV_DEFAULT_LISTEN   "127.0.0.1:8080"
-#define SRV_DEFAULT_MAX_BODY ((size_t)64 << 20)
-#define SRV_MAX_THREADS      4096
+#define SRV_DEFAULT_LISTEN             "127.0.0.1:8080"
+#define SRV_DEFAULT_MAX_BODY           ((size_t)64 << 20)
+#define SRV_MAX_THREADS                4096
 #define SRV_DEFAULT_MAX_CONNECTIONS    1024
 #define SRV_DEFAULT_CONNECTION_TIMEOUT 30 /* seconds */
 

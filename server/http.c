@@ -717,8 +717,7 @@ connection_limit(unsigned wanted, unsigned threads)
 
 /* Reads --tls-cert and --tls-key into h. */
 static int
-tls_load(struct srv_http *h, const struct srv_config *cfg,
-         struct np_error *err)
+tls_load(struct srv_http *h, const struct srv_config *cfg, struct np_error *err)
 {
     if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
         return np_error_set(err, NP_E_INTERNAL,
@@ -728,9 +727,8 @@ tls_load(struct srv_http *h, const struct srv_config *cfg,
                             "GnuTLS");
     if (srv_file_read(cfg->tls_cert, TLS_FILE_MAX, &h->tls_cert,
                       &h->tls_cert_len) != 0)
-        return np_error_set(err, NP_E_INTERNAL,
-                            "cannot read --tls-cert %s: %s", cfg->tls_cert,
-                            strerror(errno));
+        return np_error_set(err, NP_E_INTERNAL, "cannot read --tls-cert %s: %s",
+                            cfg->tls_cert, strerror(errno));
     if (srv_file_read(cfg->tls_key, TLS_FILE_MAX, &h->tls_key,
                       &h->tls_key_len) != 0)
         return np_error_set(err, NP_E_INTERNAL, "cannot read --tls-key %s: %s",

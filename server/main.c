@@ -371,8 +371,7 @@ main(int argc, char *argv[])
             goto out;
         }
         if (restored == 0)
-            log_info("no state file at %s yet: starting empty",
-                     cfg.state_file);
+            log_info("no state file at %s yet: starting empty", cfg.state_file);
         else
             log_info("restored revision %llu from %s",
                      (unsigned long long)current_revision(&ctx),

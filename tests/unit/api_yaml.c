@@ -177,22 +177,23 @@ Test(yaml_docs, directives_and_document_end_markers_are_accepted)
 
 Test(yaml_docs, block_and_flow_collections_nest)
 {
-    assert_yaml("kind: List\n"
-                "items:\n"
-                "- metadata: {name: a, labels: {app: web}}\n"
-                "  spec:\n"
-                "    ports:\n"
-                "    - port: 80 # http\n"
-                "      protocol: TCP\n"
-                "    - {port: 443, protocol: TCP}\n"
-                "- []\n"
-                "- {}\n"
-                "- [1, [2, [3]], {x: [y, z]}]\n",
-                "{\"kind\": \"List\", \"items\": ["
-                "{\"metadata\": {\"name\": \"a\", \"labels\": {\"app\": "
-                "\"web\"}}, \"spec\": {\"ports\": [{\"port\": 80, "
-                "\"protocol\": \"TCP\"}, {\"port\": 443, \"protocol\": "
-                "\"TCP\"}]}}, [], {}, [1, [2, [3]], {\"x\": [\"y\", \"z\"]}]]}");
+    assert_yaml(
+        "kind: List\n"
+        "items:\n"
+        "- metadata: {name: a, labels: {app: web}}\n"
+        "  spec:\n"
+        "    ports:\n"
+        "    - port: 80 # http\n"
+        "      protocol: TCP\n"
+        "    - {port: 443, protocol: TCP}\n"
+        "- []\n"
+        "- {}\n"
+        "- [1, [2, [3]], {x: [y, z]}]\n",
+        "{\"kind\": \"List\", \"items\": ["
+        "{\"metadata\": {\"name\": \"a\", \"labels\": {\"app\": "
+        "\"web\"}}, \"spec\": {\"ports\": [{\"port\": 80, "
+        "\"protocol\": \"TCP\"}, {\"port\": 443, \"protocol\": "
+        "\"TCP\"}]}}, [], {}, [1, [2, [3]], {\"x\": [\"y\", \"z\"]}]]}");
 }
 
 Test(yaml_docs, top_level_sequences_and_scalars_are_documents)
