@@ -39,8 +39,9 @@ is_wildcard(const struct api_ctx *ctx)
            strcmp(ctx->cfg.cors_origins[0], "*") == 0;
 }
 
-bool
-api_cors_origin_allowed(const struct api_ctx *ctx, const char *origin)
+/* Returns true when origin (not NULL) is allowed by ctx's configuration. */
+static bool
+origin_allowed(const struct api_ctx *ctx, const char *origin)
 {
     size_t i;
 
@@ -75,7 +76,7 @@ api_cors_headers(const struct api_ctx *ctx, const char *origin,
      * shared cache must not hand an answer without the headers to an
      * allowed origin, or one with them to another. */
     api_response_add_header(resp, "Vary", "Origin");
-    if (!api_cors_origin_allowed(ctx, origin))
+    if (!origin_allowed(ctx, origin))
         return;
     api_response_add_header(resp, "Access-Control-Allow-Origin", origin);
     api_response_add_header(resp, "Access-Control-Expose-Headers",
@@ -87,7 +88,7 @@ api_cors_preflight(const struct api_ctx *ctx, const struct api_request *req,
                    const char *allow, struct api_response *resp)
 {
     if (req->method == NULL || strcmp(req->method, "OPTIONS") != 0 ||
-        req->cors_method == NULL || !api_cors_origin_allowed(ctx, req->origin))
+        req->cors_method == NULL || !origin_allowed(ctx, req->origin))
         return false;
     /* The methods of the path, whatever was asked: the browser compares
      * them with the method it wants to send and gives up when it is not

@@ -31,7 +31,4 @@
 void api_cors_headers(const struct api_ctx *ctx, const char *origin,
                       struct api_response *resp);
 
-/* Returns true when origin (not NULL) is allowed by ctx's configuration. */
-bool api_cors_origin_allowed(const struct api_ctx *ctx, const char *origin);
-
 #endif

@@ -140,12 +140,6 @@ srv_auth_free(struct srv_auth *a)
     free(a);
 }
 
-size_t
-srv_auth_ntokens(const struct srv_auth *a)
-{
-    return a->ntokens;
-}
-
 static bool
 is_read(const char *method)
 {

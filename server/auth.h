@@ -36,9 +36,6 @@ struct srv_auth *srv_auth_load(const char *path, enum srv_auth_scope scope,
 /* Wipes the tokens from memory and frees a. NULL is ignored. */
 void srv_auth_free(struct srv_auth *a);
 
-/* Returns the number of tokens. */
-size_t srv_auth_ntokens(const struct srv_auth *a);
-
 /* Returns true when a request of method on path needs a token:
  * with SRV_AUTH_ALL every request except GET or HEAD of /healthz and
  * /readyz; with SRV_AUTH_WRITES only requests that may change the state,

@@ -251,12 +251,6 @@ out:
     return rc;
 }
 
-const char *
-srv_store_path(const struct srv_store *st)
-{
-    return st->path;
-}
-
 void
 srv_store_close(struct srv_store *st)
 {

@@ -38,9 +38,6 @@ int srv_store_load(struct srv_store *st, struct api_ctx *ctx,
 int srv_store_save(void *arg, const struct np_snapshot *snap,
                    struct np_error *err);
 
-/* Returns the path the store saves to (borrowed). */
-const char *srv_store_path(const struct srv_store *st);
-
 /* Closes the directory and frees st. NULL is ignored. */
 void srv_store_close(struct srv_store *st);
 
