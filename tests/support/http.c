@@ -87,6 +87,8 @@ on_header_line(struct thttp_resp *resp, const char *line, size_t len)
     header_value(line, len, "Allow", resp->allow, sizeof(resp->allow));
     header_value(line, len, "Connection", resp->connection,
                  sizeof(resp->connection));
+    header_value(line, len, "WWW-Authenticate", resp->www_authenticate,
+                 sizeof(resp->www_authenticate));
 }
 
 static size_t
@@ -117,8 +119,19 @@ thttp_request(const char *base, const char *method, const char *path,
               const char *content_type, const void *body, size_t len,
               struct thttp_resp *resp)
 {
+    return thttp_request_with(base, method, path, content_type, body, len, NULL,
+                              resp);
+}
+
+int
+thttp_request_with(const char *base, const char *method, const char *path,
+                   const char *content_type, const void *body, size_t len,
+                   const struct thttp_opts *opts, struct thttp_resp *resp)
+{
     CURL *c;
     struct curl_slist *headers = NULL;
+    struct curl_slist *resolve = NULL;
+    char auth[1024];
     char url[1024];
     char ct[256];
     CURLcode rc;
@@ -158,11 +171,29 @@ thttp_request(const char *base, const char *method, const char *path,
         /* curl would otherwise send application/x-www-form-urlencoded. */
         headers = curl_slist_append(headers, "Content-Type:");
     }
+    if (opts != NULL && opts->authorization != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: %s", opts->authorization);
+        headers = curl_slist_append(headers, auth);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    if (opts != NULL && opts->cainfo != NULL) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, opts->cainfo);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    }
+    if (opts != NULL && opts->resolve != NULL) {
+        resolve = curl_slist_append(NULL, opts->resolve);
+        curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+    }
     rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
         fprintf(stderr, "thttp: %s %s: %s\n", method, url,
                 curl_easy_strerror(rc));
+        free(resp->body);
+        resp->body = NULL;
+        resp->len = 0;
+        body_add(resp, curl_easy_strerror(rc), strlen(curl_easy_strerror(rc)));
+        resp->status = 0;
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -171,6 +202,7 @@ thttp_request(const char *base, const char *method, const char *path,
     parse_json(resp);
     ret = 0;
 out:
+    curl_slist_free_all(resolve);
     curl_slist_free_all(headers);
     curl_easy_cleanup(c);
     return ret;

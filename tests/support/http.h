@@ -15,11 +15,12 @@ struct thttp_resp {
     long status; /* 0 when no answer arrived */
     char *body;  /* owned, NUL-terminated */
     size_t len;
-    char content_type[128]; /* "" when absent */
-    char allow[128];        /* "" when absent */
-    char connection[32];    /* the Connection header, "" when absent */
-    json_t *json;           /* owned; NULL unless the content type is
-                               application/json and the body parses */
+    char content_type[128];     /* "" when absent */
+    char allow[128];            /* "" when absent */
+    char connection[32];        /* the Connection header, "" when absent */
+    char www_authenticate[256]; /* "" when absent */
+    json_t *json;               /* owned; NULL unless the content type is
+                                   application/json and the body parses */
 };
 
 /* Sends method base+path with the body (content_type may be NULL; body may
@@ -29,6 +30,23 @@ struct thttp_resp {
 int thttp_request(const char *base, const char *method, const char *path,
                   const char *content_type, const void *body, size_t len,
                   struct thttp_resp *resp);
+
+/* What thttp_request_with() sends besides method, path and body. */
+struct thttp_opts {
+    /* The whole Authorization value ("Bearer abc"), or NULL for none. */
+    const char *authorization;
+    /* HTTPS: the CA certificate file that must have signed the server's
+     * certificate (peer and host verified), and "HOST:PORT:ADDR" to pin the
+     * name in base to an address (CURLOPT_RESOLVE); NULL for none. */
+    const char *cainfo;
+    const char *resolve;
+};
+
+/* thttp_request() with opts (NULL for none). On a transport error the curl
+ * error is also in resp->body. */
+int thttp_request_with(const char *base, const char *method, const char *path,
+                       const char *content_type, const void *body, size_t len,
+                       const struct thttp_opts *opts, struct thttp_resp *resp);
 
 /* The same for a GET without a body. */
 int thttp_get(const char *base, const char *path, struct thttp_resp *resp);
