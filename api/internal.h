@@ -26,6 +26,9 @@ struct api_docs {
                       dropped, their index still counts in lines) */
     int *index;    /* 0-based index of each document in the stream */
     int *line;     /* 1-based line where each document starts */
+    /* The documents were made inside a jansson arena scope (jalloc.c): their
+     * values go when the arena does, so api_docs_fini() leaves them. */
+    bool in_arena;
 };
 
 /* Parses body into documents. YAML: a multi-document stream, plain scalars
@@ -39,6 +42,9 @@ int api_docs_parse(const char *body, size_t len, enum api_format fmt,
                    const struct api_limits *lim, struct api_docs *out,
                    struct np_error *err);
 
+/* Releases the documents and the arrays of docs, which is left empty.
+ * Documents parsed inside a jansson arena scope are left to that arena's
+ * api_jarena_fini(): their trees are not walked. */
 void api_docs_fini(struct api_docs *docs);
 
 /* Finds the 1-based line and column in body of the node at path (e.g.
