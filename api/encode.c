@@ -7,7 +7,6 @@
  */
 #include "api/internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,48 +235,79 @@ peers_field(enum np_dir dir)
     return dir == NP_DIR_INGRESS ? "from" : "to";
 }
 
-/* printf onto the end of buf, which keeps whatever fits. */
-static void appendf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* A sentence being written into a fixed buffer, which keeps whatever fits
+ * (as snprintf would). Without printf: this runs for every answer. */
+struct sentence {
+    char *buf;
+    size_t size, len;
+};
 
 static void
-appendf(char *buf, size_t size, const char *fmt, ...)
+say_n(struct sentence *st, const char *s, size_t n)
 {
-    size_t len = strlen(buf);
-    va_list ap;
-
-    if (len + 1 >= size)
+    if (st->len + 1 >= st->size)
         return;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, size - len, fmt, ap);
-    va_end(ap);
+    if (n > st->size - 1 - st->len)
+        n = st->size - 1 - st->len;
+    memcpy(st->buf + st->len, s, n);
+    st->len += n;
+    st->buf[st->len] = '\0';
 }
 
 static void
-append_endpoint(char *buf, size_t size, const struct np_snapshot *snap,
-                const struct np_endpoint *ep)
+say(struct sentence *st, const char *s)
+{
+    say_n(st, s, strlen(s));
+}
+
+static void
+say_uint(struct sentence *st, unsigned n)
+{
+    char buf[12];
+    size_t k = sizeof(buf);
+
+    do {
+        buf[--k] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    say_n(st, buf + k, sizeof(buf) - k);
+}
+
+static void
+say_ref(struct sentence *st, const char *ns, const char *name)
+{
+    say(st, ns);
+    say_n(st, "/", 1);
+    say(st, name);
+}
+
+static void
+say_endpoint(struct sentence *st, const struct np_snapshot *snap,
+             const struct np_endpoint *ep)
 {
     char ip[NP_IP_STRLEN];
 
     if (ep->pod != NULL && ep->pod->workload_kind != NULL) {
-        appendf(buf, size, "workload %s/%s/%s", ns_name(snap, ep->pod->ns),
-                ep->pod->workload_kind, ep->pod->name);
+        say(st, "workload ");
+        say_ref(st, ns_name(snap, ep->pod->ns), ep->pod->workload_kind);
+        say_n(st, "/", 1);
+        say(st, ep->pod->name);
         return;
     }
     if (ep->pod != NULL) {
-        appendf(buf, size, "%s/%s", ns_name(snap, ep->pod->ns), ep->pod->name);
+        say_ref(st, ns_name(snap, ep->pod->ns), ep->pod->name);
         return;
     }
     np_ip_format(&ep->ip, ip, sizeof(ip));
-    appendf(buf, size, "%s", ip);
+    say(st, ip);
 }
 
 /* One side in a clause that names what decided it: the policy and rule that
  * allowed, or the policies that isolate and the traffic none of them lets
  * through. Other decisions keep the evaluator's own sentence. */
 static void
-append_side(char *buf, size_t size, const struct np_snapshot *snap,
-            const struct np_query *q, const struct np_side *side)
+say_side(struct sentence *st, const struct np_snapshot *snap,
+         const struct np_query *q, const struct np_side *side)
 {
     const struct np_endpoint *self =
         side->dir == NP_DIR_EGRESS ? &q->from : &q->to;
@@ -291,32 +321,47 @@ append_side(char *buf, size_t size, const struct np_snapshot *snap,
         const struct np_rule_ref *r = &side->allowed_by[0];
         const struct np_policy *pol = side->policies[r->policy].policy;
 
-        appendf(buf, size, "%s of ", dir);
-        append_endpoint(buf, size, snap, self);
-        appendf(buf, size, " is allowed by %s/%s spec.%s[%u]",
-                ns_name(snap, pol->ns), pol->name, dir, (unsigned)r->rule);
+        say(st, dir);
+        say(st, " of ");
+        say_endpoint(st, snap, self);
+        say(st, " is allowed by ");
+        say_ref(st, ns_name(snap, pol->ns), pol->name);
+        say(st, " spec.");
+        say(st, dir);
+        say_n(st, "[", 1);
+        say_uint(st, (unsigned)r->rule);
+        say_n(st, "]", 1);
         return;
     }
     if (side->why == NP_WHY_NO_RULE_MATCHES) {
-        appendf(buf, size, "%s of ", dir);
-        append_endpoint(buf, size, snap, self);
-        appendf(buf, size, " is isolated by ");
-        for (i = 0; i < side->npolicies && i < 3; i++)
-            appendf(buf, size, "%s%s/%s", i > 0 ? ", " : "",
-                    ns_name(snap, side->policies[i].policy->ns),
+        say(st, dir);
+        say(st, " of ");
+        say_endpoint(st, snap, self);
+        say(st, " is isolated by ");
+        for (i = 0; i < side->npolicies && i < 3; i++) {
+            if (i > 0)
+                say(st, ", ");
+            say_ref(st, ns_name(snap, side->policies[i].policy->ns),
                     side->policies[i].policy->name);
-        if (side->npolicies > 3)
-            appendf(buf, size, " and %u more", (unsigned)(side->npolicies - 3));
-        appendf(buf, size, " and no rule allows %u/%s %s ", (unsigned)q->port,
-                np_proto_name(q->proto),
-                side->dir == NP_DIR_EGRESS ? "to" : "from");
-        append_endpoint(buf, size, snap, peer);
+        }
+        if (side->npolicies > 3) {
+            say(st, " and ");
+            say_uint(st, (unsigned)(side->npolicies - 3));
+            say(st, " more");
+        }
+        say(st, " and no rule allows ");
+        say_uint(st, (unsigned)q->port);
+        say_n(st, "/", 1);
+        say(st, np_proto_name(q->proto));
+        say(st, side->dir == NP_DIR_EGRESS ? " to " : " from ");
+        say_endpoint(st, snap, peer);
         return;
     }
     if (side->why == NP_WHY_NOT_ISOLATED) {
-        appendf(buf, size, "%s of ", dir);
-        append_endpoint(buf, size, snap, self);
-        appendf(buf, size, " is not isolated");
+        say(st, dir);
+        say(st, " of ");
+        say_endpoint(st, snap, self);
+        say(st, " is not isolated");
         return;
     }
     if (side->reason != NULL) {
@@ -325,7 +370,7 @@ append_side(char *buf, size_t size, const struct np_snapshot *snap,
         /* The sentence becomes a clause: no final period. */
         if (rlen > 0 && side->reason[rlen - 1] == '.')
             rlen--;
-        appendf(buf, size, "%.*s", (int)rlen, side->reason);
+        say_n(st, side->reason, rlen);
     }
 }
 
@@ -335,21 +380,23 @@ static void
 verdict_reason_text(const struct np_snapshot *snap, const struct np_query *q,
                     const struct np_verdict *v, char *buf, size_t size)
 {
+    struct sentence st = { .buf = buf, .size = size, .len = 0 };
+
+    buf[0] = '\0';
     if (v->self) {
-        snprintf(buf, size,
-                 "allowed: traffic from a pod to itself is always "
+        say(&st, "allowed: traffic from a pod to itself is always "
                  "allowed, whatever the policies");
         return;
     }
-    snprintf(buf, size, "%s: ", v->allowed ? "allowed" : "denied");
+    say(&st, v->allowed ? "allowed: " : "denied: ");
     if (v->allowed || !v->egress.allowed)
-        append_side(buf, size, snap, q, &v->egress);
+        say_side(&st, snap, q, &v->egress);
     if (!v->allowed && !v->egress.allowed && !v->ingress.allowed)
-        appendf(buf, size, "; and ");
+        say(&st, "; and ");
     else if (v->allowed)
-        appendf(buf, size, "; ");
+        say(&st, "; ");
     if (v->allowed || !v->ingress.allowed)
-        append_side(buf, size, snap, q, &v->ingress);
+        say_side(&st, snap, q, &v->ingress);
 }
 
 /* --- the reachability answer, written as text (jsonw.c): it is the most
@@ -419,25 +466,53 @@ w_endpoint(struct api_jw *w, const struct np_snapshot *snap,
     api_jw_end_object(w);
 }
 
+/* Copies the NUL-terminated s to p; returns the end. */
+static char *
+cpy(char *p, const char *s)
+{
+    size_t n = strlen(s);
+
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Writes n in decimal to p; returns the end. */
+static char *
+cpy_uint(char *p, uint32_t n)
+{
+    char buf[12];
+    size_t k = sizeof(buf);
+
+    do {
+        buf[--k] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    memcpy(p, buf + k, sizeof(buf) - k);
+    return p + (sizeof(buf) - k);
+}
+
 /* "spec.DIR[rule]" and, with field, ".FIELD[i]". */
 static void
 w_path(struct api_jw *w, enum np_dir dir, uint32_t rule, const char *field,
        uint32_t i)
 {
-    api_jw_string_begin(w);
-    api_jw_string_add(w, "spec.");
-    api_jw_string_add(w, np_dir_name(dir));
-    api_jw_string_add(w, "[");
-    api_jw_string_add_uint(w, rule);
-    api_jw_string_add(w, "]");
+    /* dir and field are short names of ours: the path always fits. */
+    char buf[64], *p = buf;
+
+    p = cpy(p, "spec.");
+    p = cpy(p, np_dir_name(dir));
+    *p++ = '[';
+    p = cpy_uint(p, rule);
+    *p++ = ']';
     if (field != NULL) {
-        api_jw_string_add(w, ".");
-        api_jw_string_add(w, field);
-        api_jw_string_add(w, "[");
-        api_jw_string_add_uint(w, i);
-        api_jw_string_add(w, "]");
+        *p++ = '.';
+        p = cpy(p, field);
+        *p++ = '[';
+        p = cpy_uint(p, i);
+        *p++ = ']';
     }
-    api_jw_string_end(w);
+    *p = '\0';
+    api_jw_string(w, buf);
 }
 
 static void

@@ -8,21 +8,27 @@
  * Errors (out of memory, nesting deeper than API_JW_DEPTH) are remembered
  * and reported once by api_jw_finish().
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
 
+/* The first buffer: most answers with a trace fit in it, so writing one
+ * reallocates rarely. */
+#define JW_FIRST_CAP 8192
+
+/* Makes room for more bytes and a NUL; sets w->fail when out of memory. */
 static void
-grow(struct api_jw *w, size_t more)
+grow_slow(struct api_jw *w, size_t more)
 {
     size_t ncap;
     char *np;
 
-    if (w->fail || w->len + more < w->cap)
+    if (w->fail)
         return;
-    ncap = w->cap == 0 ? 1024 : w->cap;
+    ncap = w->cap == 0 ? JW_FIRST_CAP : w->cap;
     while (ncap <= w->len + more)
         ncap *= 2;
     np = realloc(w->p, ncap);
@@ -34,22 +40,33 @@ grow(struct api_jw *w, size_t more)
     w->cap = ncap;
 }
 
-static void
+static inline void
+grow(struct api_jw *w, size_t more)
+{
+    if (w->len + more >= w->cap)
+        grow_slow(w, more);
+}
+
+static inline void
 put(struct api_jw *w, const char *s, size_t n)
 {
-    grow(w, n + 1);
-    if (w->fail)
-        return;
+    if (w->len + n + 1 >= w->cap) {
+        grow_slow(w, n + 1);
+        if (w->fail)
+            return;
+    }
     memcpy(w->p + w->len, s, n);
     w->len += n;
 }
 
-static void
+static inline void
 putc1(struct api_jw *w, char c)
 {
-    grow(w, 2);
-    if (w->fail)
-        return;
+    if (w->len + 2 >= w->cap) {
+        grow_slow(w, 2);
+        if (w->fail)
+            return;
+    }
     w->p[w->len++] = c;
 }
 
@@ -203,26 +220,51 @@ static const bool plain[256] = {
     ['|'] = 1,  ['}'] = 1, ['~'] = 1, [0x7f] = 1,
 };
 
-/* The escaped bytes of s[0..n), without quotes. */
+/* Nonzero when one of the 8 bytes in x must not be copied as it is: a
+ * control character, '"', '\\' or a byte of 0x80 and above (checked for
+ * UTF-8). The classic "has a byte less than" tests: exact on whether any
+ * byte qualifies, which is all the caller asks. */
+static inline uint64_t
+needs_escape8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t high = 0x8080808080808080ULL;
+    uint64_t quote = x ^ (ones * '"');
+    uint64_t bslash = x ^ (ones * '\\');
+
+    return (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+            ((bslash - ones) & ~bslash) | x) &
+           high;
+}
+
+/* The escaped bytes of s[0..n), without quotes. Names and sentences are
+ * plain ASCII almost always: those go eight bytes at a time. */
 static void
 escaped(struct api_jw *w, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, run = 0;
+    size_t i = 0, start = 0;
+    uint64_t x;
 
     grow(w, n + 2);
     while (i < n) {
-        unsigned char c = p[i];
+        unsigned char c;
         char esc[8];
         size_t k;
 
+        if (n - i >= 8) {
+            memcpy(&x, p + i, 8);
+            if (needs_escape8(x) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        c = p[i];
         if (plain[c]) {
             i++;
-            run++;
             continue;
         }
-        put(w, s + i - run, run);
-        run = 0;
+        put(w, s + start, i - start);
         if (c >= 0x80) {
             k = utf8_seq(p + i, n - i);
             if (k == 0) {
@@ -232,6 +274,7 @@ escaped(struct api_jw *w, const char *s, size_t n)
                 put(w, s + i, k);
                 i += k;
             }
+            start = i;
             continue;
         }
         switch (c) {
@@ -261,8 +304,9 @@ escaped(struct api_jw *w, const char *s, size_t n)
             put(w, esc, 6);
         }
         i++;
+        start = i;
     }
-    put(w, s + i - run, run);
+    put(w, s + start, i - start);
 }
 
 void
