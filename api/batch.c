@@ -139,10 +139,12 @@ endpoint(struct scan *s, struct span ep[EP__MAX])
     return lit(s, '}');
 }
 
+/* One query object. With trace non-NULL (a single query's body) a "trace"
+ * member is read too: true, false or null (true). */
 static bool
-query(struct scan *s, struct fast_query *q)
+query(struct scan *s, struct fast_query *q, bool *trace)
 {
-    bool seen_port = false, seen_proto = false;
+    bool seen_port = false, seen_proto = false, seen_trace = false;
     struct span key;
 
     memset(q, 0, sizeof(*q));
@@ -188,6 +190,16 @@ query(struct scan *s, struct fast_query *q)
             if (seen_proto || !str_or_null(s, &q->proto))
                 return false;
             seen_proto = true;
+        } else if (trace != NULL && span_is(&key, "trace")) {
+            if (seen_trace)
+                return false;
+            seen_trace = true;
+            if (word(s, "false"))
+                *trace = false;
+            else if (word(s, "true") || word(s, "null"))
+                *trace = true;
+            else
+                return false;
         } else {
             return false;
         }
@@ -230,9 +242,12 @@ resolve_endpoint(const struct np_snapshot *snap, const struct span ep[EP__MAX],
     return out->pod != NULL;
 }
 
+/* Resolves a scanned query as endpoint.c's api_query_decode() does when it
+ * succeeds. aq may be NULL; when given, it receives the whole decoded query
+ * (the port name and whether the protocol was given, for the answer). */
 static bool
 resolve(const struct np_snapshot *snap, const struct fast_query *fq,
-        struct np_query *q)
+        struct np_query *q, struct api_query *aq)
 {
     bool proto_given = false;
     char buf[32];
@@ -264,9 +279,17 @@ resolve(const struct np_snapshot *snap, const struct fast_query *fq,
         q->port = (uint16_t)n;
         return true;
     }
-    return np_port_name_is_valid(buf) && q->to.pod != NULL &&
-           np_pod_resolve_port(snap, q->to.pod, buf, proto_given, &q->proto,
-                               &q->port, NULL) == 0;
+    if (!np_port_name_is_valid(buf) || q->to.pod == NULL ||
+        np_pod_resolve_port(snap, q->to.pod, buf, proto_given, &q->proto,
+                            &q->port, NULL) != 0)
+        return false;
+    if (aq != NULL) {
+        /* A valid port name has at most 15 characters. */
+        if (strlen(buf) >= sizeof(aq->port_name))
+            return false;
+        memcpy(aq->port_name, buf, strlen(buf) + 1);
+    }
+    return true;
 }
 
 static bool
@@ -313,7 +336,7 @@ evaluate_range(const struct api_ctx *ctx, const struct np_snapshot *snap,
     for (i = from; i < to; i++) {
         struct np_query q;
 
-        if (!resolve(snap, &qs[i], &q))
+        if (!resolve(snap, &qs[i], &q, NULL))
             return false;
         verdicts[i] = np_eval_allowed(snap, &ctx->opts, &q) ? 1 : 0;
     }
@@ -413,7 +436,7 @@ api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
                         goto out;
                     qs = nq;
                 }
-                if (!query(&s, &qs[nqs]))
+                if (!query(&s, &qs[nqs], NULL))
                     goto out;
                 nqs++;
             } while (lit(&s, ','));
@@ -472,4 +495,25 @@ out:
     free(qs);
     np_snapshot_release(snap);
     return rc;
+}
+
+int
+api_query_fast(const struct np_snapshot *snap, const struct api_request *req,
+               struct api_query *aq, bool *trace)
+{
+    struct scan s = { .p = req->body,
+                      .end = req->body != NULL ? req->body + req->body_len
+                                               : NULL };
+    struct fast_query fq;
+
+    *trace = true;
+    memset(aq, 0, sizeof(*aq));
+    if (req->body == NULL || !content_type_is_plain_json(req->content_type) ||
+        !query(&s, &fq, trace))
+        return -1;
+    ws(&s);
+    if (s.p != s.end || !resolve(snap, &fq, &aq->q, aq))
+        return -1;
+    aq->proto_given = fq.proto.p != NULL;
+    return 0;
 }

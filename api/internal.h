@@ -240,6 +240,16 @@ void api_jw_raw(struct api_jw *w, const char *text, size_t len);
 int api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
                    struct api_response *resp);
 
+/* Reads the body of POST /reachability when it has the plain shape the
+ * batch fast path reads ("trace" allowed) and resolves it against snap,
+ * without building jansson values. Returns 0 with aq and trace filled, just
+ * as api_query_decode() would fill them, or -1 when the general path must
+ * decode the body (any error, escape or unusual form). */
+struct api_query;
+int api_query_fast(const struct np_snapshot *snap,
+                   const struct api_request *req, struct api_query *aq,
+                   bool *trace);
+
 /* --- matrix.c --- */
 api_handler_fn api_matrix_post;
 

@@ -116,11 +116,18 @@ api_reach_post(struct api_ctx *ctx, const struct api_request *req,
 
     (void)params;
     (void)nparams;
-    doc = api_body_json_or_reply(req, resp);
-    if (doc == NULL)
-        return;
-    np_error_init(&err);
     snap = np_state_acquire(&ctx->state);
+    if (api_query_fast(snap, req, &aq, &trace) == 0) {
+        reply_one(ctx, snap, &aq, trace, resp);
+        np_snapshot_release(snap);
+        return;
+    }
+    doc = api_body_json_or_reply(req, resp);
+    if (doc == NULL) {
+        np_snapshot_release(snap);
+        return;
+    }
+    np_error_init(&err);
     if (take_trace(doc, &trace, &err) != 0 ||
         api_query_decode(snap, doc, &aq, &err) != 0)
         api_reply_error(resp, &err);

@@ -272,3 +272,113 @@ Test(batch_fast, large_batches_split_across_threads_answer_the_same,
     free(body[0]);
     free(body[1]);
 }
+
+/* POST /reachability reads plain bodies with the same scanner
+ * (api_query_fast). Each random query, with and without "trace", must get
+ * the answer the general path gives the same query with a key spelled with
+ * an escape ("p\u006frt"), which only jansson reads; the trace included. */
+Test(query_fast, answers_exactly_like_the_general_path, .init = setup,
+     .fini = teardown)
+{
+    static const char *const traces[] = { "", ",\"trace\":false",
+                                          ",\"trace\":true",
+                                          ",\"trace\":null" };
+    unsigned seed, nfast = 0;
+
+    for (seed = 1; seed <= 400; seed++) {
+        const char *tr = traces[seed % 4];
+        char q[512], fast[640], slow[640], *port;
+        struct api_response a, b;
+        struct api_query aq;
+        bool trace;
+        unsigned s = seed;
+        size_t n = random_query(q, sizeof(q), &s);
+
+        /* q ends with '}': insert the trace member before it. */
+        snprintf(fast, sizeof(fast), "%.*s%s}", (int)(n - 1), q, tr);
+        port = strstr(fast, "\"port\"");
+        cr_assert_not_null(port);
+        snprintf(slow, sizeof(slow), "%.*s\"p\\u006frt\"%s", (int)(port - fast),
+                 fast, port + strlen("\"port\""));
+
+        struct api_request req = { .method = "POST",
+                                   .path = "/reachability",
+                                   .body = fast,
+                                   .body_len = strlen(fast) };
+        struct np_snapshot *snap = np_state_acquire(&ctx.state);
+
+        if (api_query_fast(snap, &req, &aq, &trace) == 0) {
+            nfast++;
+            cr_assert_eq(trace, strcmp(tr, ",\"trace\":false") != 0,
+                         "seed %u: trace read wrong from %s", seed, fast);
+        }
+        np_snapshot_release(snap);
+        tdisp_raw(&ctx, "POST", "/reachability", NULL, 0, "application/json",
+                  fast, &a);
+        tdisp_raw(&ctx, "POST", "/reachability", NULL, 0, "application/json",
+                  slow, &b);
+        cr_assert_eq(a.status, b.status, "seed %u: %d vs %d\n%s", seed,
+                     a.status, b.status, fast);
+        cr_assert_str_eq(a.body, b.body, "seed %u:\n%s", seed, fast);
+        api_response_fini(&a);
+        api_response_fini(&b);
+    }
+    /* Both paths answered: plain queries fast, unknown ports generally. */
+    cr_assert_gt(nfast, 200, "the fast path answered only %u queries", nfast);
+    cr_assert_lt(nfast, 400, "the general path answered no query");
+}
+
+Test(query_fast, steps_aside_for_what_only_the_general_path_reads,
+     .init = setup, .fini = teardown)
+{
+    static const char *const bodies[] = {
+        /* unknown pod, unknown field, duplicate key, escape, bad trace,
+         * trailing text, number forms jansson reads differently */
+        "{\"from\":{\"namespace\":\"n1\",\"pod\":\"nope\"},\"to\":{"
+        "\"namespace\":\"n0\",\"pod\":\"p0\"},\"port\":8080}",
+        "{\"from\":{\"namespace\":\"n1\",\"pod\":\"p1\"},\"to\":{"
+        "\"namespace\":\"n0\",\"pod\":\"p0\"},\"port\":8080,\"x\":1}",
+        "{\"from\":{\"namespace\":\"n1\",\"pod\":\"p1\"},\"to\":{"
+        "\"namespace\":\"n0\",\"pod\":\"p0\"},\"port\":8080,\"port\":53}",
+        "{\"from\":{\"namespace\":\"n\\u0031\",\"pod\":\"p1\"},\"to\":{"
+        "\"namespace\":\"n0\",\"pod\":\"p0\"},\"port\":8080}",
+        "{\"from\":{\"namespace\":\"n1\",\"pod\":\"p1\"},\"to\":{"
+        "\"namespace\":\"n0\",\"pod\":\"p0\"},\"port\":8080,\"trace\":1}",
+        "{\"from\":{\"namespace\":\"n1\",\"pod\":\"p1\"},\"to\":{"
+        "\"namespace\":\"n0\",\"pod\":\"p0\"},\"port\":8080} x",
+        "{\"from\":{\"namespace\":\"n1\",\"pod\":\"p1\"},\"to\":{"
+        "\"namespace\":\"n0\",\"pod\":\"p0\"},\"port\":8.08e3}",
+        "{\"from\":{\"namespace\":\"n1\",\"pod\":\"p1\"},\"to\":{"
+        "\"namespace\":\"n0\",\"pod\":\"p0\"},\"port\":0}",
+    };
+    struct np_snapshot *snap = np_state_acquire(&ctx.state);
+    struct api_query aq;
+    bool trace;
+    size_t i;
+
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct api_request req = { .method = "POST",
+                                   .path = "/reachability",
+                                   .content_type = "application/json",
+                                   .body = bodies[i],
+                                   .body_len = strlen(bodies[i]) };
+
+        cr_expect_eq(api_query_fast(snap, &req, &aq, &trace), -1,
+                     "the fast path read %s", bodies[i]);
+    }
+    /* A Content-Type other than plain JSON is the general path's to judge. */
+    struct api_request req = { .method = "POST",
+                               .path = "/reachability",
+                               .content_type = "text/plain",
+                               .body =
+                                   "{\"from\":{\"namespace\":\"n1\","
+                                   "\"pod\":\"p1\"},\"to\":{\"namespace\":"
+                                   "\"n0\",\"pod\":\"p0\"},\"port\":8080}" };
+    req.body_len = strlen(req.body);
+    cr_expect_eq(api_query_fast(snap, &req, &aq, &trace), -1);
+    req.content_type = NULL;
+    cr_expect_eq(api_query_fast(snap, &req, &aq, &trace), 0);
+    cr_expect_eq(aq.q.port, 8080);
+    cr_expect(trace);
+    np_snapshot_release(snap);
+}
