@@ -123,6 +123,28 @@ np_arena_printf(struct np_arena *a, const char *fmt, ...)
 }
 
 void
+np_arena_absorb(struct np_arena *dst, struct np_arena *src)
+{
+    struct np_arena_block *last;
+
+    if (src->head == NULL)
+        return;
+    if (dst->head == NULL) {
+        *dst = *src;
+        np_arena_init(src);
+        return;
+    }
+    /* src's blocks go behind dst's current one, which keeps its free
+     * space. */
+    for (last = src->head; last->next != NULL; last = last->next)
+        ;
+    last->next = dst->head->next;
+    dst->head->next = src->head;
+    dst->total += src->total;
+    np_arena_init(src);
+}
+
+void
 np_arena_free_all(struct np_arena *a)
 {
     struct np_arena_block *b, *next;

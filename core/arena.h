@@ -35,6 +35,10 @@ char *np_arena_strndup(struct np_arena *a, const char *s, size_t n);
 char *np_arena_printf(struct np_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Moves every block of src into dst, which then owns what was allocated
+ * from src; src is left empty. */
+void np_arena_absorb(struct np_arena *dst, struct np_arena *src);
+
 /* Frees every block; the arena is empty and reusable afterwards. */
 void np_arena_free_all(struct np_arena *a);
 

@@ -23,6 +23,7 @@ struct entry {
     const char *ns; /* "" for namespaces */
     const char *name;
     bool removed;
+    uint32_t seq; /* order of the adds across kinds, for np_builder_absorb() */
 };
 
 struct table {
@@ -35,6 +36,7 @@ struct table {
 struct np_builder {
     struct np_arena arena;
     struct table tab[NP_KIND__MAX];
+    uint32_t nadds; /* the seq of the next entry added */
     char **warnings;
     size_t nwarnings, capwarnings;
 };
@@ -91,8 +93,31 @@ table_rehash(struct table *t, size_t nslots)
     return 0;
 }
 
+/* Makes room for n entries, so that as many table_add() calls cannot
+ * fail. */
 static int
-table_add(struct table *t, const void *model, const char *ns, const char *name)
+table_reserve(struct table *t, size_t n)
+{
+    size_t nslots = t->nslots == 0 ? 128 : t->nslots;
+
+    if (n > t->cap) {
+        struct entry *nv = realloc(t->v, n * sizeof(*nv));
+
+        if (nv == NULL)
+            return -1;
+        t->v = nv;
+        t->cap = n;
+    }
+    while (n * 2 > nslots)
+        nslots *= 2;
+    if (n > 0 && nslots != t->nslots)
+        return table_rehash(t, nslots);
+    return 0;
+}
+
+static int
+table_add(struct table *t, const void *model, const char *ns, const char *name,
+          uint32_t seq)
 {
     struct entry *nv;
 
@@ -109,6 +134,7 @@ table_add(struct table *t, const void *model, const char *ns, const char *name)
     t->v[t->n].ns = ns;
     t->v[t->n].name = name;
     t->v[t->n].removed = false;
+    t->v[t->n].seq = seq;
     t->n++;
     if (t->n * 2 > t->nslots)
         return table_rehash(t, t->nslots == 0 ? 128 : t->nslots * 2);
@@ -168,8 +194,8 @@ warn(struct np_builder *b, const char *fmt, ...)
     va_list ap;
     char **nw;
 
-    /* A flood of warnings helps nobody: keep the first 1000. */
-    if (b->nwarnings >= 1000)
+    /* A flood of warnings helps nobody: keep the first ones. */
+    if (b->nwarnings >= NP_BUILDER_MAX_WARNINGS)
         return;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -554,10 +580,12 @@ add_entry(struct np_builder *b, enum np_kind kind, const void *model,
         e->ns = ns;
         e->name = name;
         e->removed = false;
+        e->seq = b->nadds++;
         return 0;
     }
-    if (table_add(&b->tab[kind], model, ns, name) != 0)
+    if (table_add(&b->tab[kind], model, ns, name, b->nadds) != 0)
         return NOMEM(err);
+    b->nadds++;
     return 0;
 }
 
@@ -887,6 +915,92 @@ np_builder_add_policy(struct np_builder *b, const struct np_model_policy *pol,
         return NOMEM(err);
     return add_entry(b, NP_KIND_POLICY, copy, copy->namespace_, copy->name,
                      err);
+}
+
+/* All or nothing: the duplicates are looked for and every table is made
+ * large enough before anything moves, so that a failure leaves dst as it
+ * was. */
+int
+np_builder_absorb(struct np_builder *dst, struct np_builder *src,
+                  struct np_error *err)
+{
+    const struct entry *dup_entry = NULL;
+    enum np_kind dup_kind = NP_KIND_NAMESPACE;
+    size_t n[NP_KIND__MAX];
+    size_t nwarnings, i;
+    int k;
+
+    for (k = 0; k < NP_KIND__MAX; k++) {
+        n[k] = 0;
+        for (i = 0; i < src->tab[k].n; i++) {
+            const struct entry *e = &src->tab[k].v[i];
+            const struct entry *d;
+
+            if (e->removed)
+                continue;
+            n[k]++;
+            d = table_find(&dst->tab[k], e->ns, e->name);
+            if (d != NULL && !d->removed &&
+                (dup_entry == NULL || e->seq < dup_entry->seq)) {
+                dup_entry = e;
+                dup_kind = (enum np_kind)k;
+            }
+        }
+    }
+    /* The duplicate the adds of src's objects into dst would have met
+     * first, reported as they would have reported it. */
+    if (dup_entry != NULL)
+        return check_duplicate(dst, dup_kind, dup_entry->ns, dup_entry->name,
+                               err);
+    for (k = 0; k < NP_KIND__MAX; k++) {
+        if (table_reserve(&dst->tab[k], dst->tab[k].n + n[k]) != 0)
+            return NOMEM(err);
+    }
+    nwarnings = dst->nwarnings + src->nwarnings;
+    if (nwarnings > NP_BUILDER_MAX_WARNINGS)
+        nwarnings = NP_BUILDER_MAX_WARNINGS;
+    if (nwarnings > dst->capwarnings) {
+        char **nw = realloc(dst->warnings, nwarnings * sizeof(*nw));
+
+        if (nw == NULL)
+            return NOMEM(err);
+        dst->warnings = nw;
+        dst->capwarnings = nwarnings;
+    }
+
+    /* Nothing fails from here on. Entries keep their order of adds, after
+     * dst's own. */
+    for (k = 0; k < NP_KIND__MAX; k++) {
+        for (i = 0; i < src->tab[k].n; i++) {
+            const struct entry *e = &src->tab[k].v[i];
+            struct entry *d;
+
+            if (e->removed)
+                continue;
+            d = table_find(&dst->tab[k], e->ns, e->name);
+            if (d != NULL) {
+                /* A removed object's slot is reused, as add_entry() does. */
+                d->model = e->model;
+                d->ns = e->ns;
+                d->name = e->name;
+                d->removed = false;
+                d->seq = dst->nadds + e->seq;
+            } else {
+                /* Cannot fail: the table has room (table_reserve()). */
+                table_add(&dst->tab[k], e->model, e->ns, e->name,
+                          dst->nadds + e->seq);
+            }
+        }
+        table_fini(&src->tab[k]);
+    }
+    dst->nadds += src->nadds;
+    src->nadds = 0;
+    for (i = 0; i < src->nwarnings && dst->nwarnings < nwarnings; i++)
+        dst->warnings[dst->nwarnings++] = src->warnings[i];
+    src->nwarnings = 0;
+    /* The models and warnings live in src's arena: dst takes its blocks. */
+    np_arena_absorb(&dst->arena, &src->arena);
+    return 0;
 }
 
 int

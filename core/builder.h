@@ -31,6 +31,9 @@ enum np_kind {
 
 struct np_builder;
 
+/* Warnings a builder keeps; later ones are dropped. */
+#define NP_BUILDER_MAX_WARNINGS 1000
+
 /* Returns a new empty builder, or NULL when out of memory. Caller owns it. */
 struct np_builder *np_builder_new(void);
 
@@ -53,6 +56,20 @@ int np_builder_add_policy(struct np_builder *b,
 int np_builder_add_workload(struct np_builder *b,
                             const struct np_model_workload *w,
                             struct np_error *err);
+
+/* Moves every object and warning of src (filled by any thread, then left
+ * alone) into dst, as if src's adds had been made on dst after dst's own:
+ * the objects keep their order of adds, warnings are appended up to
+ * NP_BUILDER_MAX_WARNINGS, and an object of src that dst already has is
+ * NP_E_DUPLICATE_OBJECT with the message and path np_builder_add_*() gives
+ * (for the first such object in src's order of adds). Returns 0 with src
+ * left empty, or -1 with err set and both builders unchanged. A warning
+ * src dropped at its own limit is not recovered, and warnings a
+ * np_builder_add_*() on dst would have dropped are not told apart: callers
+ * that report each object's warnings check that dst's and src's counts
+ * together stay within NP_BUILDER_MAX_WARNINGS. */
+int np_builder_absorb(struct np_builder *dst, struct np_builder *src,
+                      struct np_error *err);
 
 /* Copies every object of base that the builder has no object of the same
  * kind, namespace and name for (POST /state semantics). Returns 0 or -1. */
