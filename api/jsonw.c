@@ -258,6 +258,14 @@ escaped(struct api_jw *w, const char *s, size_t n)
                 i += 8;
                 continue;
             }
+        } else {
+            /* The last bytes (or a short string), padded with spaces. */
+            x = 0x2020202020202020ULL;
+            memcpy(&x, p + i, n - i);
+            if (needs_escape8(x) == 0) {
+                i = n;
+                break;
+            }
         }
         c = p[i];
         if (plain[c]) {

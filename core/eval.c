@@ -404,10 +404,22 @@ tprintf(struct tracer *t, const char *fmt, ...)
      * vsnprintf, with the same text (cut at the same length). */
     va_start(ap, fmt);
     for (f = fmt; *f != '\0' && n < room; f++) {
+        const char *pct;
         char num[24];
         size_t k;
 
-        if (*f != '%' || (f[1] != 's' && f[1] != 'u' && f[1] != 'd')) {
+        if (*f != '%') {
+            /* The text up to the next conversion, in one copy. */
+            pct = strchr(f, '%');
+            k = pct != NULL ? (size_t)(pct - f) : strlen(f);
+            if (k > room - n)
+                k = room - n;
+            memcpy(buf + n, f, k);
+            n += k;
+            f += k - 1;
+            continue;
+        }
+        if (f[1] != 's' && f[1] != 'u' && f[1] != 'd') {
             buf[n++] = *f;
             continue;
         }

@@ -55,6 +55,26 @@ np_ip_format(const struct np_ip *ip, char *buf, size_t len)
 {
     int af = ip->family == NP_AF_INET6 ? AF_INET6 : AF_INET;
 
+    /* IPv4 by hand: inet_ntop() goes through sprintf, and every answer
+     * with a trace formats a few addresses. */
+    if (ip->family == NP_AF_INET && len >= 16) {
+        char *p = buf;
+        int i;
+
+        for (i = 0; i < 4; i++) {
+            unsigned b = ip->bytes[i];
+
+            if (i > 0)
+                *p++ = '.';
+            if (b >= 100)
+                *p++ = (char)('0' + b / 100);
+            if (b >= 10)
+                *p++ = (char)('0' + b / 10 % 10);
+            *p++ = (char)('0' + b % 10);
+        }
+        *p = '\0';
+        return;
+    }
     if (ip->family == NP_AF_NONE ||
         inet_ntop(af, ip->bytes, buf, (socklen_t)len) == NULL)
         snprintf(buf, len, "?");

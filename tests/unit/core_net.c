@@ -4,6 +4,7 @@
  * canonical text, IPv4-mapped IPv6 taken as IPv4, host bits, containment and
  * the strict subset that ipBlock.except requires.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdint.h>
@@ -83,6 +84,30 @@ ParameterizedTest(struct ip_case *c, net, ip_parse_and_format)
         static const uint8_t zero[12];
 
         cr_expect(memcmp(ip.bytes + 4, zero, sizeof(zero)) == 0);
+    }
+}
+
+/* np_ip_format() writes IPv4 addresses itself: the same text as
+ * inet_ntop() for every value of every byte. */
+Test(net, ipv4_format_matches_inet_ntop)
+{
+    char buf[NP_IP_STRLEN], want[INET_ADDRSTRLEN];
+    struct np_ip ip;
+    unsigned b, pos;
+
+    memset(&ip, 0, sizeof(ip));
+    ip.family = NP_AF_INET;
+    for (pos = 0; pos < 4; pos++) {
+        for (b = 0; b < 256; b++) {
+            ip.bytes[0] = (uint8_t)(pos == 0 ? b : 10);
+            ip.bytes[1] = (uint8_t)(pos == 1 ? b : 0);
+            ip.bytes[2] = (uint8_t)(pos == 2 ? b : 255);
+            ip.bytes[3] = (uint8_t)(pos == 3 ? b : 99);
+            np_ip_format(&ip, buf, sizeof(buf));
+            cr_assert_not_null(
+                inet_ntop(AF_INET, ip.bytes, want, sizeof(want)));
+            cr_assert_str_eq(buf, want);
+        }
     }
 }
 
