@@ -42,6 +42,27 @@ int api_docs_parse(const char *body, size_t len, enum api_format fmt,
                    const struct api_limits *lim, struct api_docs *out,
                    struct np_error *err);
 
+/* Work on the documents of one half of a large YAML stream, for
+ * api_docs_parse_halves(): half is 0 or 1, docs borrowed, with their
+ * indexes and lines in the whole stream. */
+typedef void api_docs_half_fn(void *arg, int half, const struct api_docs *docs);
+
+/* api_docs_parse(); and when a YAML stream is large enough to be parsed as
+ * two halves on two threads, fn(arg, 0, first) on the calling thread and
+ * fn(arg, 1, second) on the other run at once as soon as both halves have
+ * parsed cleanly; the second runs inside a jansson arena scope that the
+ * caller's adopts when the caller is in one. out then holds the first half's
+ * documents followed by the second's. When fn did not run, the body was
+ * parsed in one go. A failure after fn ran is NP_E_NOMEM. */
+int api_docs_parse_halves(const char *body, size_t len, enum api_format fmt,
+                          const struct api_limits *lim, api_docs_half_fn *fn,
+                          void *arg, struct api_docs *out,
+                          struct np_error *err);
+
+/* YAML streams of at least this many bytes (1 MiB) are parsed as two
+ * halves. Tests change it: SIZE_MAX parses every stream in one go. */
+extern size_t api_yaml_halves_min_bytes;
+
 /* Releases the documents and the arrays of docs, which is left empty.
  * Documents parsed inside a jansson arena scope are left to that arena's
  * api_jarena_fini(): their trees are not walked. */
@@ -108,6 +129,23 @@ void api_json_free(void *p);
 int api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
                         const struct api_limits *lim, json_t *warnings,
                         struct np_error *err);
+
+/* Parses body (len bytes, fmt) and decodes every object into b, all inside a
+ * jansson arena of its own: api_docs_parse() then api_manifest_decode(),
+ * with the same answers. A YAML stream that api_docs_parse_halves() splits
+ * has its second half decoded on the thread that parsed it, into a builder
+ * of its own that b then absorbs (np_builder_absorb()); whenever that
+ * cannot give the answer the sequential decode gives (an error in the
+ * second half, a duplicate across the halves, the object limit reached, the
+ * builder's warning limit), the second half's documents are decoded again
+ * into b after the first's. On success *warnings (when warnings is not NULL)
+ * is a new array of the warnings, made outside the arena; NULL warnings
+ * collects none. Errors as api_manifest_decode(), without line and
+ * column. Returns 0 or -1. */
+int api_manifest_decode_body(struct np_builder *b, const char *body,
+                             size_t len, enum api_format fmt,
+                             const struct api_limits *lim, json_t **warnings,
+                             struct np_error *err);
 
 /* Picks the format from a Content-Type value (parameters such as charset are
  * ignored). Returns 0, or -1 with err set (NP_E_UNSUPPORTED_MEDIA_TYPE). */

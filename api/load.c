@@ -49,8 +49,6 @@ api_load_files(struct api_ctx *ctx, const struct api_file *files, size_t nfiles,
     struct np_builder *b;
     struct np_snapshot *base;
     struct np_snapshot *snap;
-    struct api_docs docs;
-    struct api_jarena arena;
     const struct api_file *f;
     size_t i;
     int line, column;
@@ -61,14 +59,9 @@ api_load_files(struct api_ctx *ctx, const struct api_file *files, size_t nfiles,
         return np_error_set(err, NP_E_NOMEM, "out of memory");
     for (i = 0; i < nfiles; i++) {
         f = &files[i];
-        memset(&docs, 0, sizeof(docs));
-        /* The documents live in an arena dropped after each file. */
-        api_jarena_init(&arena);
-        api_jarena_enter(&arena);
         if (f->len > 0 &&
-            (api_docs_parse(f->data, f->len, file_format(f->name),
-                            &ctx->cfg.limits, &docs, err) != 0 ||
-             api_manifest_decode(b, &docs, &ctx->cfg.limits, NULL, err) != 0)) {
+            api_manifest_decode_body(b, f->data, f->len, file_format(f->name),
+                                     &ctx->cfg.limits, NULL, err) != 0) {
             if (err->document >= 0 && err->line == 0) {
                 line = 0;
                 column = 0;
@@ -78,12 +71,8 @@ api_load_files(struct api_ctx *ctx, const struct api_file *files, size_t nfiles,
                 err->column = column;
             }
             name_file(err, f->name);
-            api_docs_fini(&docs);
-            api_jarena_fini(&arena);
             goto out;
         }
-        api_docs_fini(&docs);
-        api_jarena_fini(&arena);
     }
 
     /* Over a restored state file the files replace same-named objects and

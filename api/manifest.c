@@ -1344,13 +1344,12 @@ decode_value(struct decoder *d, const json_t *v, const char *list_api_version,
     return warn_skipped(d, v, kind, "kind not evaluated");
 }
 
-/* Besides skipped kinds, warnings receives the builder's warnings for each
- * object added (prefixed with the document), so the caller only reports
- * the builder's warnings raised after this returns. */
-int
-api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
-                    const struct api_limits *lim, json_t *warnings,
-                    struct np_error *err)
+/* Decodes documents from to to of docs into b; *nobjects counts the objects
+ * of the upload decoded before them, and after them on return. */
+static int
+decode_docs(struct np_builder *b, const struct api_docs *docs, size_t from,
+            size_t to, const struct api_limits *lim, json_t *warnings,
+            size_t *nobjects, struct np_error *err)
 {
     struct decoder d;
     size_t i;
@@ -1361,8 +1360,9 @@ api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
     d.lim = lim;
     d.warnings = warnings;
     d.err = err;
+    d.nobjects = *nobjects;
     np_arena_init(&d.arena);
-    for (i = 0; i < docs->n; i++) {
+    for (i = from; i < to; i++) {
         d.doc = docs->index[i];
         path_restore(&d, 0);
         rc = decode_value(&d, docs->docs[i], NULL, NULL);
@@ -1376,6 +1376,171 @@ api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
         }
     }
     np_arena_free_all(&d.arena);
+    *nobjects = d.nobjects;
+    return rc;
+}
+
+/* Besides skipped kinds, warnings receives the builder's warnings for each
+ * object added (prefixed with the document), so the caller only reports
+ * the builder's warnings raised after this returns. */
+int
+api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
+                    const struct api_limits *lim, json_t *warnings,
+                    struct np_error *err)
+{
+    size_t nobjects = 0;
+
+    return decode_docs(b, docs, 0, docs->n, lim, warnings, &nobjects, err);
+}
+
+/* --- whole bodies, two halves at once --- */
+
+/* One half of a YAML stream decoded on its own thread. */
+struct body_half {
+    struct np_builder *b; /* the caller's for the first half, else owned */
+    json_t *warnings;     /* in the half's arena; NULL when none wanted */
+    struct np_error err;
+    size_t nobjects; /* objects of the half, counted from 0 */
+    size_t ndocs;    /* documents of the half */
+    int rc;
+    bool ran;
+};
+
+struct body_decode {
+    const struct api_limits *lim;
+    bool want_warnings;
+    struct body_half half[2];
+};
+
+/* api_docs_half_fn: decodes one half into its builder. The first half goes
+ * straight into the caller's builder, as the sequential decode would put
+ * it; the second into a builder of its own, checked against the first's
+ * once both are done. */
+static void
+decode_half(void *arg, int i, const struct api_docs *docs)
+{
+    struct body_decode *bd = arg;
+    struct body_half *h = &bd->half[i];
+
+    h->ran = true;
+    h->ndocs = docs->n;
+    if (i == 1) {
+        h->b = np_builder_new();
+        if (bd->want_warnings)
+            h->warnings = json_array();
+        if (h->b == NULL || (bd->want_warnings && h->warnings == NULL)) {
+            h->rc = np_error_set(&h->err, NP_E_NOMEM, "out of memory");
+            return;
+        }
+    }
+    h->rc = decode_docs(h->b, docs, 0, docs->n, bd->lim, h->warnings,
+                        &h->nobjects, &h->err);
+}
+
+/* Sets err to src unless an error is set already (the first error wins).
+ * Returns -1. */
+static int
+copy_error(struct np_error *err, const struct np_error *src)
+{
+    if (err != NULL && !np_error_is_set(err))
+        *err = *src;
+    return -1;
+}
+
+/* Puts the halves' results together as the sequential decode of docs into
+ * b would have left them: b holds the first half's objects and warnings
+ * already hold its warnings. */
+static int
+join_halves(struct body_decode *bd, struct np_builder *b,
+            const struct api_docs *docs, json_t *warnings, struct np_error *err)
+{
+    struct body_half *first = &bd->half[0], *second = &bd->half[1];
+    const struct api_limits *lim = bd->lim;
+    size_t nobjects = first->nobjects;
+    struct np_error e;
+
+    /* The sequential decode stops at the first half's error too. */
+    if (first->rc != 0)
+        return copy_error(err, &first->err);
+    /* Absorbing the second half gives the sequential result when it decoded
+     * cleanly, the objects of both stay within the limit, and no object of
+     * the second half met a warning limit the first half's warnings would
+     * have reached (its warnings then are the ones each object raises). */
+    if (second->rc == 0 &&
+        (lim == NULL || lim->max_objects == 0 ||
+         nobjects + second->nobjects <= lim->max_objects) &&
+        np_builder_nwarnings(b) + np_builder_nwarnings(second->b) <=
+            NP_BUILDER_MAX_WARNINGS) {
+        np_error_init(&e);
+        if (np_builder_absorb(b, second->b, &e) == 0) {
+            if (warnings != NULL &&
+                json_array_extend(warnings, second->warnings) != 0)
+                return np_error_set(err, NP_E_NOMEM, "out of memory");
+            return 0;
+        }
+        if (e.code != NP_E_DUPLICATE_OBJECT)
+            return copy_error(err, &e);
+    }
+    /* Anything else is decoded again, after the first half: the error the
+     * second half met, the duplicate with its document and path, or the
+     * object over the limit, whichever the stream reaches first. */
+    return decode_docs(b, docs, first->ndocs, docs->n, lim, warnings, &nobjects,
+                       err);
+}
+
+int
+api_manifest_decode_body(struct np_builder *b, const char *body, size_t len,
+                         enum api_format fmt, const struct api_limits *lim,
+                         json_t **warnings, struct np_error *err)
+{
+    struct api_jarena arena;
+    struct api_docs docs;
+    struct body_decode bd;
+    size_t nobjects = 0;
+    json_t *w = NULL;
+    int rc = -1;
+
+    memset(&docs, 0, sizeof(docs));
+    memset(&bd, 0, sizeof(bd));
+    bd.lim = lim;
+    bd.want_warnings = warnings != NULL;
+    bd.half[0].b = b;
+    np_error_init(&bd.half[0].err);
+    np_error_init(&bd.half[1].err);
+    if (warnings != NULL)
+        *warnings = NULL;
+    /* The documents and every jansson value made from them live in an arena
+     * dropped whole at the end; the warnings are copied out of it. */
+    api_jarena_init(&arena);
+    api_jarena_enter(&arena);
+    if (bd.want_warnings) {
+        w = json_array();
+        if (w == NULL) {
+            np_error_set(err, NP_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    bd.half[0].warnings = w;
+    if (len > 0 && api_docs_parse_halves(body, len, fmt, lim, decode_half, &bd,
+                                         &docs, err) != 0)
+        goto out;
+    if (bd.half[0].ran)
+        rc = join_halves(&bd, b, &docs, w, err);
+    else
+        rc = decode_docs(b, &docs, 0, docs.n, lim, w, &nobjects, err);
+    if (rc != 0 || w == NULL)
+        goto out;
+    /* The copy is made outside the arena, so it outlives it. */
+    api_jarena_leave();
+    *warnings = json_deep_copy(w);
+    api_jarena_enter(&arena);
+    if (*warnings == NULL)
+        rc = np_error_set(err, NP_E_NOMEM, "out of memory");
+out:
+    np_builder_free(bd.half[1].b);
+    api_docs_fini(&docs);
+    api_jarena_leave();
+    api_jarena_fini(&arena);
     return rc;
 }
 

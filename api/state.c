@@ -143,50 +143,6 @@ out:
     return snap;
 }
 
-/* Parses the body and decodes its objects into b. The documents live in an
- * arena (jalloc.c) that is dropped whole at the end; only the warnings,
- * copied out of it, survive in *warnings (owned by the caller). Returns 0, or
- * -1 with err set. */
-static int
-decode_body(struct api_ctx *ctx, const struct api_request *req,
-            enum api_format fmt, struct np_builder *b, json_t **warnings,
-            struct np_error *err)
-{
-    struct api_jarena arena;
-    struct api_docs docs;
-    json_t *w = NULL;
-    int rc = -1;
-
-    memset(&docs, 0, sizeof(docs));
-    *warnings = NULL;
-    api_jarena_init(&arena);
-    api_jarena_enter(&arena);
-    if (req->body_len > 0 && api_docs_parse(req->body, req->body_len, fmt,
-                                            &ctx->cfg.limits, &docs, err) != 0)
-        goto out;
-    w = json_array();
-    if (w == NULL) {
-        np_error_set(err, NP_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if (api_manifest_decode(b, &docs, &ctx->cfg.limits, w, err) != 0)
-        goto out;
-    /* The copy is made outside the arena, so it outlives it. */
-    api_jarena_leave();
-    *warnings = json_deep_copy(w);
-    api_jarena_enter(&arena);
-    if (*warnings == NULL)
-        np_error_set(err, NP_E_NOMEM, "out of memory");
-    else
-        rc = 0;
-out:
-    json_decref(w);
-    api_docs_fini(&docs);
-    api_jarena_leave();
-    api_jarena_fini(&arena);
-    return rc;
-}
-
 /* PUT (merge false) and POST (merge true) /state. An empty body is a valid
  * upload of no objects: PUT then empties the state and POST changes
  * nothing but the revision. kubectl has no such call, so nothing upstream
@@ -211,7 +167,8 @@ upload(struct api_ctx *ctx, const struct api_request *req, bool merge,
         np_error_set(&err, NP_E_NOMEM, "out of memory");
         goto fail;
     }
-    if (decode_body(ctx, req, fmt, b, &warnings, &err) != 0)
+    if (api_manifest_decode_body(b, req->body, req->body_len, fmt,
+                                 &ctx->cfg.limits, &warnings, &err) != 0)
         goto fail;
     snap = commit(ctx, b, merge, warnings, &err);
     if (snap == NULL)

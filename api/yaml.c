@@ -1166,8 +1166,25 @@ out:
  * marker near the middle, any error in either half, too many documents)
  * makes the caller parse the stream in one go, which then reports the
  * exact error.
+ *
+ * Once both halves have parsed cleanly, each thread may go on with its own
+ * half's documents (api_docs_parse_halves()'s fn): uploads decode them
+ * there. The threads meet after parsing, so that neither half's work starts
+ * before the stream is known to parse and the second half's documents have
+ * their indexes and lines in the whole stream.
  */
-#define HALVES_MIN_BYTES ((size_t)1 << 20)
+size_t api_yaml_halves_min_bytes = (size_t)1 << 20;
+
+/* What the two threads share from the end of parsing on, under lock. */
+struct meeting {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool parsed;    /* the second half is parsed */
+    bool decided;   /* the first half is parsed and go is set */
+    bool go;        /* both halves parsed cleanly: their documents count */
+    int ndocuments; /* documents of the first half, empty ones included */
+    int nlines;     /* line breaks before the cut */
+};
 
 struct half {
     const char *body;
@@ -1179,17 +1196,40 @@ struct half {
     int rc;
     bool use_arena;
     struct api_jarena arena;
+    struct meeting *meeting;
+    api_docs_half_fn *fn;
+    void *arg;
 };
 
 static void *
 half_main(void *arg)
 {
     struct half *h = arg;
+    struct meeting *m = h->meeting;
+    bool go;
+    size_t i;
 
     if (h->use_arena)
         api_jarena_enter(&h->arena);
     h->rc =
         parse_yaml(h->body, h->len, h->lim, &h->docs, &h->err, &h->ndocuments);
+    pthread_mutex_lock(&m->lock);
+    m->parsed = true;
+    pthread_cond_signal(&m->cond);
+    while (!m->decided)
+        pthread_cond_wait(&m->cond, &m->lock);
+    go = m->go;
+    pthread_mutex_unlock(&m->lock);
+    if (go) {
+        /* The second half's documents follow the first's, in the stream
+         * and in the body's lines. */
+        for (i = 0; i < h->docs.n; i++) {
+            h->docs.index[i] += m->ndocuments;
+            h->docs.line[i] += m->nlines;
+        }
+        if (h->fn != NULL)
+            h->fn(h->arg, 1, &h->docs);
+    }
     if (h->use_arena)
         api_jarena_leave();
     return NULL;
@@ -1234,19 +1274,25 @@ half_fini(struct half *h, struct api_jarena *scope)
     }
 }
 
-/* Parses body as two halves split at cut. Returns 0 with out filled, or -1
- * (out empty, err untouched) when the stream must be parsed in one go. */
+/* Parses body as two halves split at cut, running fn (may be NULL) on each
+ * half's documents once both parsed. Returns 0 with out filled; 1 (out
+ * empty, err untouched, fn not run) when the stream must be parsed in one
+ * go; or -1 with err set (NP_E_NOMEM) when fn ran but the documents could
+ * not be put together. */
 static int
 parse_yaml_halves(const char *body, size_t len, size_t cut,
-                  const struct api_limits *lim, struct api_docs *out)
+                  const struct api_limits *lim, api_docs_half_fn *fn, void *arg,
+                  struct api_docs *out, struct np_error *err)
 {
     struct api_jarena *scope = api_jarena_current();
+    struct meeting m;
     struct half first, second;
     pthread_t thread;
-    size_t i, cap, lines = 0;
+    size_t i, cap;
     const char *p;
-    int rc = -1;
+    int rc = 1;
 
+    memset(&m, 0, sizeof(m));
     memset(&first, 0, sizeof(first));
     memset(&second, 0, sizeof(second));
     first.docs.in_arena = scope != NULL;
@@ -1257,44 +1303,69 @@ parse_yaml_halves(const char *body, size_t len, size_t cut,
     second.len = len - cut;
     second.lim = lim;
     second.use_arena = scope != NULL;
+    second.meeting = &m;
+    second.fn = fn;
+    second.arg = arg;
     api_jarena_init(&second.arena);
+    if (pthread_mutex_init(&m.lock, NULL) != 0)
+        return 1;
+    if (pthread_cond_init(&m.cond, NULL) != 0) {
+        pthread_mutex_destroy(&m.lock);
+        return 1;
+    }
     if (pthread_create(&thread, NULL, half_main, &second) != 0)
-        return -1;
+        goto out_sync;
     first.rc =
         parse_yaml(body, cut, lim, &first.docs, &first.err, &first.ndocuments);
+    for (p = body; (p = memchr(p, '\n', (size_t)(body + cut - p))) != NULL; p++)
+        m.nlines++;
+    pthread_mutex_lock(&m.lock);
+    while (!m.parsed)
+        pthread_cond_wait(&m.cond, &m.lock);
+    m.go = first.rc == 0 && second.rc == 0 &&
+           (lim->max_documents == 0 ||
+            first.docs.n + second.docs.n <= lim->max_documents);
+    m.ndocuments = first.ndocuments;
+    m.decided = true;
+    pthread_cond_signal(&m.cond);
+    pthread_mutex_unlock(&m.lock);
+    if (m.go && fn != NULL)
+        fn(arg, 0, &first.docs);
     pthread_join(thread, NULL);
-    if (first.rc != 0 || second.rc != 0 ||
-        (lim->max_documents != 0 &&
-         first.docs.n + second.docs.n > lim->max_documents))
+    if (!m.go)
         goto out;
     if (second.use_arena && api_jarena_adopt(scope, &second.arena) != 0)
-        goto out;
-    for (p = body; (p = memchr(p, '\n', (size_t)(body + cut - p))) != NULL; p++)
-        lines++;
-    /* The second half's documents follow the first's, in the stream and in
-     * the body's lines. */
+        goto nomem;
     *out = first.docs;
     memset(&first.docs, 0, sizeof(first.docs));
     cap = out->n;
     for (i = 0; i < second.docs.n; i++) {
-        if (docs_append(out, &cap, second.docs.docs[i],
-                        second.docs.index[i] + first.ndocuments,
-                        second.docs.line[i] + (int)lines) != 0) {
+        if (docs_append(out, &cap, second.docs.docs[i], second.docs.index[i],
+                        second.docs.line[i]) != 0) {
             /* docs_append released the document it failed on. */
             second.docs.docs[i] = NULL;
             for (i++; i < second.docs.n; i++)
                 json_decref(second.docs.docs[i]);
             second.docs.n = 0;
             api_docs_fini(out);
-            goto out;
+            goto nomem;
         }
         second.docs.docs[i] = NULL;
     }
     second.docs.n = 0;
     rc = 0;
+    goto out;
+nomem:
+    /* Without fn the stream may still be parsed in one go; with it, the
+     * caller has done its work on the halves and cannot start over. */
+    if (fn != NULL)
+        rc = np_error_set(err, NP_E_NOMEM, "out of memory reading the body");
 out:
     api_docs_fini(&first.docs);
     half_fini(&second, scope);
+out_sync:
+    pthread_cond_destroy(&m.cond);
+    pthread_mutex_destroy(&m.lock);
     return rc;
 }
 
@@ -1513,6 +1584,14 @@ api_docs_parse(const char *body, size_t len, enum api_format fmt,
                const struct api_limits *lim, struct api_docs *out,
                struct np_error *err)
 {
+    return api_docs_parse_halves(body, len, fmt, lim, NULL, NULL, out, err);
+}
+
+int
+api_docs_parse_halves(const char *body, size_t len, enum api_format fmt,
+                      const struct api_limits *lim, api_docs_half_fn *fn,
+                      void *arg, struct api_docs *out, struct np_error *err)
+{
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -1526,10 +1605,14 @@ api_docs_parse(const char *body, size_t len, enum api_format fmt,
     if (fmt == API_FORMAT_JSON) {
         rc = parse_json(body, len, lim, out, err);
     } else {
-        size_t cut = len >= HALVES_MIN_BYTES ? split_point(body, len) : 0;
+        size_t cut =
+            len >= api_yaml_halves_min_bytes ? split_point(body, len) : 0;
 
-        if (cut != 0 && parse_yaml_halves(body, len, cut, lim, out) == 0)
-            return 0;
+        rc = cut == 0
+                 ? 1
+                 : parse_yaml_halves(body, len, cut, lim, fn, arg, out, err);
+        if (rc != 1)
+            return rc;
         out->in_arena = api_jarena_current() != NULL;
         rc = parse_yaml(body, len, lim, out, err, NULL);
     }
