@@ -258,10 +258,11 @@ escaped(struct api_jw *w, const char *s, size_t n)
                 i += 8;
                 continue;
             }
-        } else {
-            /* The last bytes (or a short string), padded with spaces. */
-            x = 0x2020202020202020ULL;
-            memcpy(&x, p + i, n - i);
+        } else if (n >= 8) {
+            /* The last bytes: the last eight of the string, which may look
+             * again at some already copied (a dirty one there only sends
+             * this tail the slow way). */
+            memcpy(&x, p + n - 8, 8);
             if (needs_escape8(x) == 0) {
                 i = n;
                 break;
