@@ -430,36 +430,36 @@ w_endpoint(struct api_jw *w, const struct np_snapshot *snap,
 
     api_jw_object(w);
     if (pod == NULL) {
-        api_jw_key(w, "ip");
+        API_JW_KEY(w, "ip");
         w_ip(w, &ep->ip);
-        api_jw_key(w, "external");
+        API_JW_KEY(w, "external");
         api_jw_bool(w, true);
     } else if (pod->workload_kind != NULL) {
-        api_jw_key(w, "namespace");
+        API_JW_KEY(w, "namespace");
         api_jw_string(w, ns_name(snap, pod->ns));
-        api_jw_key(w, "workload");
+        API_JW_KEY(w, "workload");
         w_ref(w, pod->workload_kind, pod->name);
         if (pod->host_network) {
-            api_jw_key(w, "hostNetwork");
+            API_JW_KEY(w, "hostNetwork");
             api_jw_bool(w, true);
         }
     } else {
-        api_jw_key(w, "namespace");
+        API_JW_KEY(w, "namespace");
         api_jw_string(w, ns_name(snap, pod->ns));
-        api_jw_key(w, "pod");
+        API_JW_KEY(w, "pod");
         api_jw_string(w, pod->name);
         if (ep->has_ip) {
-            api_jw_key(w, "ip");
+            API_JW_KEY(w, "ip");
             w_ip(w, &ep->ip);
         } else if (pod->host_network && pod->has_host_ip) {
-            api_jw_key(w, "ip");
+            API_JW_KEY(w, "ip");
             w_ip(w, &pod->host_ip);
         } else if (!pod->host_network && pod->nips > 0) {
-            api_jw_key(w, "ip");
+            API_JW_KEY(w, "ip");
             w_ip(w, &pod->ips[0]);
         }
         if (pod->host_network) {
-            api_jw_key(w, "hostNetwork");
+            API_JW_KEY(w, "hostNetwork");
             api_jw_bool(w, true);
         }
     }
@@ -524,13 +524,13 @@ w_match_results(struct api_jw *w, const struct np_match_result *m, uint32_t n,
     api_jw_array(w);
     for (i = 0; i < n; i++) {
         api_jw_object(w);
-        api_jw_key(w, "index");
+        API_JW_KEY(w, "index");
         api_jw_int(w, i);
-        api_jw_key(w, "path");
+        API_JW_KEY(w, "path");
         w_path(w, dir, rule, field, i);
-        api_jw_key(w, "matched");
+        API_JW_KEY(w, "matched");
         api_jw_bool(w, m[i].matched);
-        api_jw_key(w, "reason");
+        API_JW_KEY(w, "reason");
         api_jw_string(w, m[i].reason != NULL ? m[i].reason : "");
         api_jw_end_object(w);
     }
@@ -541,21 +541,21 @@ static void
 w_rule_result(struct api_jw *w, const struct np_rule_result *r, enum np_dir dir)
 {
     api_jw_object(w);
-    api_jw_key(w, "index");
+    API_JW_KEY(w, "index");
     api_jw_int(w, r->index);
-    api_jw_key(w, "path");
+    API_JW_KEY(w, "path");
     w_path(w, dir, r->index, NULL, 0);
-    api_jw_key(w, "matched");
+    API_JW_KEY(w, "matched");
     api_jw_bool(w, r->matched);
-    api_jw_key(w, "peerMatched");
+    API_JW_KEY(w, "peerMatched");
     api_jw_bool(w, r->peer_ok);
-    api_jw_key(w, "portMatched");
+    API_JW_KEY(w, "portMatched");
     api_jw_bool(w, r->port_ok);
-    api_jw_key(w, "reason");
+    API_JW_KEY(w, "reason");
     api_jw_string(w, r->reason != NULL ? r->reason : "");
-    api_jw_key(w, "peers");
+    API_JW_KEY(w, "peers");
     w_match_results(w, r->peers, r->npeers, dir, r->index, peers_field(dir));
-    api_jw_key(w, "ports");
+    API_JW_KEY(w, "ports");
     w_match_results(w, r->ports, r->nports, dir, r->index, "ports");
     api_jw_end_object(w);
 }
@@ -567,29 +567,29 @@ w_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
     const struct np_policy *pol = side->policies[r->policy].policy;
 
     api_jw_object(w);
-    api_jw_key(w, "policy");
+    API_JW_KEY(w, "policy");
     w_ref(w, ns_name(snap, pol->ns), pol->name);
-    api_jw_key(w, "rule");
+    API_JW_KEY(w, "rule");
     api_jw_int(w, r->rule);
-    api_jw_key(w, "rulePath");
+    API_JW_KEY(w, "rulePath");
     w_path(w, side->dir, r->rule, NULL, 0);
-    api_jw_key(w, "peer");
+    API_JW_KEY(w, "peer");
     if (r->peer >= 0)
         api_jw_int(w, r->peer);
     else
         api_jw_null(w);
-    api_jw_key(w, "peerPath");
+    API_JW_KEY(w, "peerPath");
     if (r->peer >= 0)
         w_path(w, side->dir, r->rule, peers_field(side->dir),
                (uint32_t)r->peer);
     else
         api_jw_null(w);
-    api_jw_key(w, "port");
+    API_JW_KEY(w, "port");
     if (r->port >= 0)
         api_jw_int(w, r->port);
     else
         api_jw_null(w);
-    api_jw_key(w, "portPath");
+    API_JW_KEY(w, "portPath");
     if (r->port >= 0)
         w_path(w, side->dir, r->rule, "ports", (uint32_t)r->port);
     else
@@ -604,16 +604,16 @@ w_side(struct api_jw *w, const struct np_snapshot *snap,
     uint32_t i, j;
 
     api_jw_object(w);
-    api_jw_key(w, "allowed");
+    API_JW_KEY(w, "allowed");
     api_jw_bool(w, side->allowed);
-    api_jw_key(w, "isolated");
+    API_JW_KEY(w, "isolated");
     api_jw_bool(w, side->isolated);
-    api_jw_key(w, "decision");
+    API_JW_KEY(w, "decision");
     api_jw_string(w, np_side_why_name(side->why));
-    api_jw_key(w, "pod");
+    API_JW_KEY(w, "pod");
     if (pod != NULL && pod->workload_kind != NULL) {
         api_jw_null(w);
-        api_jw_key(w, "workload");
+        API_JW_KEY(w, "workload");
         api_jw_string_begin(w);
         api_jw_string_add(w, ns_name(snap, pod->ns));
         api_jw_string_add(w, "/");
@@ -626,7 +626,7 @@ w_side(struct api_jw *w, const struct np_snapshot *snap,
     } else {
         api_jw_null(w);
     }
-    api_jw_key(w, "policies");
+    API_JW_KEY(w, "policies");
     api_jw_array(w);
     for (i = 0; pod != NULL && i < pod->npolicies[side->dir]; i++) {
         const struct np_policy *pol =
@@ -635,28 +635,28 @@ w_side(struct api_jw *w, const struct np_snapshot *snap,
         w_ref(w, ns_name(snap, pol->ns), pol->name);
     }
     api_jw_end_array(w);
-    api_jw_key(w, "reason");
+    API_JW_KEY(w, "reason");
     api_jw_string(w, side->reason != NULL ? side->reason : "");
-    api_jw_key(w, "allowedBy");
+    API_JW_KEY(w, "allowedBy");
     api_jw_array(w);
     for (i = 0; i < side->nallowed_by; i++) {
         if (side->allowed_by[i].policy < side->npolicies)
             w_rule_ref(w, snap, side, &side->allowed_by[i]);
     }
     api_jw_end_array(w);
-    api_jw_key(w, "trace");
+    API_JW_KEY(w, "trace");
     api_jw_array(w);
     for (i = 0; i < side->npolicies; i++) {
         const struct np_policy_result *p = &side->policies[i];
 
         api_jw_object(w);
-        api_jw_key(w, "policy");
+        API_JW_KEY(w, "policy");
         w_ref(w, ns_name(snap, p->policy->ns), p->policy->name);
-        api_jw_key(w, "allowed");
+        API_JW_KEY(w, "allowed");
         api_jw_bool(w, p->allowed);
-        api_jw_key(w, "reason");
+        API_JW_KEY(w, "reason");
         api_jw_string(w, p->reason != NULL ? p->reason : "");
-        api_jw_key(w, "rules");
+        API_JW_KEY(w, "rules");
         api_jw_array(w);
         for (j = 0; j < p->nrules; j++)
             w_rule_result(w, &p->rules[j], side->dir);
@@ -674,30 +674,30 @@ api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
     char reason[1024];
 
     api_jw_object(w);
-    api_jw_key(w, "allowed");
+    API_JW_KEY(w, "allowed");
     api_jw_bool(w, v->allowed);
-    api_jw_key(w, "revision");
+    API_JW_KEY(w, "revision");
     api_jw_int(w, (long long)snap->revision);
-    api_jw_key(w, "from");
+    API_JW_KEY(w, "from");
     w_endpoint(w, snap, &aq->q.from);
-    api_jw_key(w, "to");
+    API_JW_KEY(w, "to");
     w_endpoint(w, snap, &aq->q.to);
-    api_jw_key(w, "port");
+    API_JW_KEY(w, "port");
     api_jw_int(w, aq->q.port);
-    api_jw_key(w, "protocol");
+    API_JW_KEY(w, "protocol");
     api_jw_string(w, np_proto_name(aq->q.proto));
     if (aq->port_name[0] != '\0') {
-        api_jw_key(w, "portName");
+        API_JW_KEY(w, "portName");
         api_jw_string(w, aq->port_name);
     }
-    api_jw_key(w, "self");
+    API_JW_KEY(w, "self");
     api_jw_bool(w, v->self);
-    api_jw_key(w, "reason");
+    API_JW_KEY(w, "reason");
     verdict_reason_text(snap, &aq->q, v, reason, sizeof(reason));
     api_jw_string(w, reason);
-    api_jw_key(w, "egress");
+    API_JW_KEY(w, "egress");
     w_side(w, snap, &v->egress, aq->q.from.pod);
-    api_jw_key(w, "ingress");
+    API_JW_KEY(w, "ingress");
     w_side(w, snap, &v->ingress, aq->q.to.pod);
     api_jw_end_object(w);
 }
@@ -956,20 +956,20 @@ api_pod_manifest_text(const struct np_model_pod *m, size_t *len)
 
     api_jw_init(&w);
     api_jw_object(&w);
-    api_jw_key(&w, "apiVersion");
+    API_JW_KEY(&w, "apiVersion");
     api_jw_string(&w, "v1");
-    api_jw_key(&w, "kind");
+    API_JW_KEY(&w, "kind");
     api_jw_string(&w, "Pod");
-    api_jw_key(&w, "metadata");
+    API_JW_KEY(&w, "metadata");
     api_jw_object(&w);
-    api_jw_key(&w, "name");
+    API_JW_KEY(&w, "name");
     api_jw_string(&w, m->name);
     if (m->namespace_ != NULL) {
-        api_jw_key(&w, "namespace");
+        API_JW_KEY(&w, "namespace");
         api_jw_string(&w, m->namespace_);
     }
     if (m->nlabels > 0) {
-        api_jw_key(&w, "labels");
+        API_JW_KEY(&w, "labels");
         api_jw_object(&w);
         for (i = 0; i < m->nlabels; i++) {
             api_jw_key(&w, m->labels[i].key);
@@ -978,43 +978,43 @@ api_pod_manifest_text(const struct np_model_pod *m, size_t *len)
         api_jw_end_object(&w);
     }
     if (m->nowners > 0) {
-        api_jw_key(&w, "ownerReferences");
+        API_JW_KEY(&w, "ownerReferences");
         api_jw_array(&w);
         for (i = 0; i < m->nowners; i++) {
             api_jw_object(&w);
-            api_jw_key(&w, "kind");
+            API_JW_KEY(&w, "kind");
             api_jw_string(&w, m->owners[i].kind);
-            api_jw_key(&w, "name");
+            API_JW_KEY(&w, "name");
             api_jw_string(&w, m->owners[i].name);
             api_jw_end_object(&w);
         }
         api_jw_end_array(&w);
     }
     api_jw_end_object(&w);
-    api_jw_key(&w, "spec");
+    API_JW_KEY(&w, "spec");
     api_jw_object(&w);
     if (m->host_network) {
-        api_jw_key(&w, "hostNetwork");
+        API_JW_KEY(&w, "hostNetwork");
         api_jw_bool(&w, true);
     }
     /* The ports of all containers, flattened in the model, go into one. */
-    api_jw_key(&w, "containers");
+    API_JW_KEY(&w, "containers");
     api_jw_array(&w);
     api_jw_object(&w);
-    api_jw_key(&w, "name");
+    API_JW_KEY(&w, "name");
     api_jw_string(&w, "c");
-    api_jw_key(&w, "ports");
+    API_JW_KEY(&w, "ports");
     api_jw_array(&w);
     for (i = 0; i < m->nports; i++) {
         api_jw_object(&w);
-        api_jw_key(&w, "containerPort");
+        API_JW_KEY(&w, "containerPort");
         api_jw_int(&w, (long long)m->ports[i].port);
         if (m->ports[i].name != NULL) {
-            api_jw_key(&w, "name");
+            API_JW_KEY(&w, "name");
             api_jw_string(&w, m->ports[i].name);
         }
         if (m->ports[i].protocol != NULL) {
-            api_jw_key(&w, "protocol");
+            API_JW_KEY(&w, "protocol");
             api_jw_string(&w, m->ports[i].protocol);
         }
         api_jw_end_object(&w);
@@ -1023,22 +1023,22 @@ api_pod_manifest_text(const struct np_model_pod *m, size_t *len)
     api_jw_end_object(&w);
     api_jw_end_array(&w);
     api_jw_end_object(&w);
-    api_jw_key(&w, "status");
+    API_JW_KEY(&w, "status");
     api_jw_object(&w);
     if (m->phase != NULL) {
-        api_jw_key(&w, "phase");
+        API_JW_KEY(&w, "phase");
         api_jw_string(&w, m->phase);
     }
     if (m->host_ip != NULL) {
-        api_jw_key(&w, "hostIP");
+        API_JW_KEY(&w, "hostIP");
         api_jw_string(&w, m->host_ip);
     }
     if (m->nips > 0) {
-        api_jw_key(&w, "podIPs");
+        API_JW_KEY(&w, "podIPs");
         api_jw_array(&w);
         for (i = 0; i < m->nips; i++) {
             api_jw_object(&w);
-            api_jw_key(&w, "ip");
+            API_JW_KEY(&w, "ip");
             api_jw_string(&w, m->ips[i]);
             api_jw_end_object(&w);
         }

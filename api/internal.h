@@ -142,10 +142,9 @@ int api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
  * is a new array of the warnings, made outside the arena; NULL warnings
  * collects none. Errors as api_manifest_decode(), without line and
  * column. Returns 0 or -1. */
-int api_manifest_decode_body(struct np_builder *b, const char *body,
-                             size_t len, enum api_format fmt,
-                             const struct api_limits *lim, json_t **warnings,
-                             struct np_error *err);
+int api_manifest_decode_body(struct np_builder *b, const char *body, size_t len,
+                             enum api_format fmt, const struct api_limits *lim,
+                             json_t **warnings, struct np_error *err);
 
 /* Picks the format from a Content-Type value (parameters such as charset are
  * ignored). Returns 0, or -1 with err set (NP_E_UNSUPPORTED_MEDIA_TYPE). */
@@ -256,6 +255,11 @@ void api_jw_end_object(struct api_jw *w);
 void api_jw_array(struct api_jw *w);
 void api_jw_end_array(struct api_jw *w);
 void api_jw_key(struct api_jw *w, const char *k);
+/* A key that needs no escaping, given as a string literal, written in one
+ * copy: API_JW_KEY(w, "allowed"). */
+#define API_JW_KEY(w, lit)                                                     \
+    api_jw_key_plain((w), "\"" lit "\":", sizeof(lit) + 2)
+void api_jw_key_plain(struct api_jw *w, const char *quoted, size_t len);
 /* A string value; NULL writes null. */
 void api_jw_string(struct api_jw *w, const char *s);
 /* A string value written in pieces. */

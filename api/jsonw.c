@@ -329,6 +329,14 @@ api_jw_key(struct api_jw *w, const char *k)
 }
 
 void
+api_jw_key_plain(struct api_jw *w, const char *quoted, size_t len)
+{
+    sep(w);
+    put(w, quoted, len);
+    w->after_key = true;
+}
+
+void
 api_jw_string(struct api_jw *w, const char *s)
 {
     if (s == NULL) {

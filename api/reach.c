@@ -34,9 +34,9 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
 
         tally[allowed ? 0 : 1]++;
         api_jw_object(w);
-        api_jw_key(w, "allowed");
+        API_JW_KEY(w, "allowed");
         api_jw_bool(w, allowed);
-        api_jw_key(w, "revision");
+        API_JW_KEY(w, "revision");
         api_jw_int(w, (long long)snap->revision);
         api_jw_end_object(w);
         return 0;
@@ -237,9 +237,9 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
     }
     snap = np_state_acquire(&ctx->state);
     api_jw_object(&w);
-    api_jw_key(&w, "revision");
+    API_JW_KEY(&w, "revision");
     api_jw_int(&w, (long long)snap->revision);
-    api_jw_key(&w, "results");
+    API_JW_KEY(&w, "results");
     api_jw_array(&w);
     for (i = 0; i < json_array_size(queries); i++) {
         struct np_error qerr;
