@@ -385,6 +385,9 @@ struct tracer {
     const struct np_query *q;
     struct np_arena *a;
     bool nomem;
+    /* endpoint_text() and pod_text() of q->from [0] and q->to [1], made
+     * once: every peer's sentence names one of them. */
+    const char *ep_text[2], *pod_text[2];
 };
 
 static const char *tprintf(struct tracer *t, const char *fmt, ...)
@@ -461,8 +464,30 @@ tprintf(struct tracer *t, const char *fmt, ...)
 
 /* "ns/name", "10.0.0.1", or "workload ns/Kind/name (as a pod of its
  * template)" for a workload's template pod. */
+/* 0 for q->from, 1 for q->to, -1 for another endpoint. */
+static int
+query_side(const struct tracer *t, const struct np_endpoint *e)
+{
+    return e == &t->q->from ? 0 : e == &t->q->to ? 1 : -1;
+}
+
+static const char *endpoint_text_make(struct tracer *t,
+                                      const struct np_endpoint *e);
+
 static const char *
 endpoint_text(struct tracer *t, const struct np_endpoint *e)
+{
+    int k = query_side(t, e);
+
+    if (k < 0)
+        return endpoint_text_make(t, e);
+    if (t->ep_text[k] == NULL)
+        t->ep_text[k] = endpoint_text_make(t, e);
+    return t->ep_text[k];
+}
+
+static const char *
+endpoint_text_make(struct tracer *t, const struct np_endpoint *e)
 {
     char ip[NP_IP_STRLEN];
 
@@ -482,9 +507,18 @@ endpoint_text(struct tracer *t, const struct np_endpoint *e)
 static const char *
 pod_text(struct tracer *t, const struct np_endpoint *e)
 {
+    int k = query_side(t, e);
+    const char *s;
+
+    if (k >= 0 && t->pod_text[k] != NULL)
+        return t->pod_text[k];
     if (e->pod != NULL && e->pod->workload_kind == NULL)
-        return tprintf(t, "pod %s", endpoint_text(t, e));
-    return endpoint_text(t, e);
+        s = tprintf(t, "pod %s", endpoint_text(t, e));
+    else
+        s = endpoint_text(t, e);
+    if (k >= 0)
+        t->pod_text[k] = s;
+    return s;
 }
 
 static const char *
