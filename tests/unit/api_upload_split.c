@@ -1,0 +1,275 @@
+/*
+ * Large YAML uploads are parsed and decoded as two halves on two threads
+ * (api_manifest_decode_body()). Every upload here is over 1 MiB and is sent
+ * twice, in-process: once as the server sends it (split) and once with
+ * api_yaml_halves_min_bytes at SIZE_MAX (the whole stream in one go, on one
+ * thread). The answers, status and body byte for byte, and the state left
+ * behind must be the same, whether the upload succeeds or meets an error in
+ * the first half, the second, a duplicate across the halves, a syntax
+ * error, the object limit or the warning limit.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/api.h"
+#include "api/internal.h"
+#include "tests/support/bigyaml.h"
+#include "tests/support/dispatch.h"
+
+static struct api_ctx split_ctx, seq_ctx;
+static size_t split_min;
+
+static void
+setup(void)
+{
+    split_min = api_yaml_halves_min_bytes;
+    tdisp_ctx_init(&split_ctx);
+    tdisp_ctx_init(&seq_ctx);
+}
+
+static void
+teardown(void)
+{
+    api_yaml_halves_min_bytes = split_min;
+    api_ctx_fini(&split_ctx);
+    api_ctx_fini(&seq_ctx);
+}
+
+TestSuite(upload_split, .init = setup, .fini = teardown);
+
+/* Sends the request to both contexts, split and in one go, and asserts the
+ * same answer. Returns the status; *answer (may be NULL) gets the body
+ * (malloc'ed). */
+static int
+both(const char *method, const char *path, const char *body, char **answer)
+{
+    struct api_response split, seq;
+    const char *ct = body != NULL ? "application/yaml" : NULL;
+    int status;
+
+    api_yaml_halves_min_bytes = split_min;
+    tdisp_raw(&split_ctx, method, path, NULL, 0, ct, body, &split);
+    api_yaml_halves_min_bytes = SIZE_MAX;
+    tdisp_raw(&seq_ctx, method, path, NULL, 0, ct, body, &seq);
+    api_yaml_halves_min_bytes = split_min;
+    cr_assert_not_null(split.body, "%s %s: no body", method, path);
+    cr_assert_not_null(seq.body);
+    cr_assert_eq(split.status, seq.status, "%s %s: %d, in one go %d: %.300s",
+                 method, path, split.status, seq.status, split.body);
+    cr_assert(split.body_len == seq.body_len &&
+                  memcmp(split.body, seq.body, seq.body_len) == 0,
+              "%s %s answers\n%.600s\nbut in one go\n%.600s", method, path,
+              split.body, seq.body);
+    status = split.status;
+    if (answer != NULL) {
+        *answer = strdup(split.body);
+        cr_assert_not_null(*answer);
+    }
+    api_response_fini(&split);
+    api_response_fini(&seq);
+    return status;
+}
+
+/* The state both contexts hold is the same. */
+static void
+same_state(void)
+{
+    static const char *const paths[] = {
+        "/state", "/namespaces", "/pods", "/networkpolicies", "/workloads",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        cr_assert_eq(both("GET", paths[i], NULL, NULL), 200, "%s", paths[i]);
+}
+
+/* PUTs the stream o describes to both contexts and compares the answers
+ * and the states; asserts the status is want and that the answer holds
+ * text (may be NULL). */
+static void
+put_both(const struct tbig_opts *o, int want, const char *text)
+{
+    size_t len;
+    char *body = tbig_stream(o, &len, NULL);
+    char *answer;
+    int status;
+
+    cr_assert_gt(len, (size_t)1 << 20, "the stream must be over 1 MiB");
+    status = both("PUT", "/state", body, &answer);
+    cr_assert_eq(status, want, "%s", answer);
+    if (text != NULL)
+        cr_assert_not_null(strstr(answer, text), "no \"%s\" in %s", text,
+                           answer);
+    free(answer);
+    free(body);
+    same_state();
+}
+
+Test(upload_split, a_clean_upload_with_warnings)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.warn_every = 13;
+    /* Skipped Services, host bits in ipBlocks and repeated port names, from
+     * both halves, in document order. */
+    put_both(&o, 200, "document 5952: skipped Service ns-119/svc-5952");
+    put_both(&o, 200, "port name \\\"http\\\" is used more than once");
+}
+
+Test(upload_split, an_error_in_the_first_half)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.bad_label = 1005;
+    put_both(&o, 400, "\"document\":1005");
+}
+
+Test(upload_split, an_error_in_the_second_half)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.bad_label = 4505;
+    put_both(&o, 400, "\"document\":4505");
+}
+
+Test(upload_split, errors_in_both_halves_report_the_first)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.bad_label = 1005;
+    o.bad_label2 = 4505;
+    put_both(&o, 400, "\"document\":1005");
+}
+
+Test(upload_split, a_duplicate_across_the_halves)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.dup = 4510;
+    o.dup_of = 1010;
+    put_both(&o, 400, "Pod ns-20/pod-1010 appears twice in this upload");
+}
+
+Test(upload_split, a_duplicate_list_item_across_the_halves)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.list_dup = 4503;
+    o.dup_of = 1010;
+    put_both(&o, 400, "\"path\":\"items[1].metadata.name\"");
+}
+
+Test(upload_split, a_duplicate_namespace_across_the_halves)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.dup_ns = 4520;
+    o.dup_of = 1000;
+    put_both(&o, 400, "Namespace ns-20 appears twice in this upload");
+}
+
+Test(upload_split, a_duplicate_before_an_error_in_the_second_half)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.dup = 4510;
+    o.dup_of = 1010;
+    o.bad_label = 5005;
+    put_both(&o, 400, "\"document\":4510");
+}
+
+Test(upload_split, an_error_before_a_duplicate_in_the_second_half)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.bad_label = 4505;
+    o.dup = 5010;
+    o.dup_of = 1010;
+    put_both(&o, 400, "\"document\":4505");
+}
+
+Test(upload_split, a_duplicate_inside_the_second_half)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.dup = 5010;
+    o.dup_of = 4510;
+    put_both(&o, 400, "\"document\":5010");
+}
+
+Test(upload_split, a_syntax_error_in_the_second_half)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.syntax = 4505;
+    put_both(&o, 400, "\"code\":\"syntax_error\"");
+}
+
+Test(upload_split, a_syntax_error_wins_over_an_earlier_invalid_object)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    o.bad_label = 1005;
+    o.syntax = 4505;
+    put_both(&o, 400, "\"code\":\"syntax_error\"");
+}
+
+Test(upload_split, warnings_beyond_the_limit)
+{
+    struct tbig_opts o = tbig_defaults();
+
+    /* Over a thousand repeated port names, half of them in each half: the
+     * builder keeps the first thousand, and only those are reported. */
+    o.warn_every = 3;
+    put_both(&o, 200, "port name");
+}
+
+Test(upload_split, the_object_limit_counts_both_halves)
+{
+    struct tbig_opts o = tbig_defaults();
+    size_t len, n;
+    const size_t limits[] = { 0, 1, 2, 3, 4, 5 };
+    char *body = tbig_stream(&o, &len, &n);
+    size_t i;
+
+    free(body);
+    for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+        /* The total, one under it, a limit in the second half, one in the
+         * first, and right at the cut. */
+        size_t max = limits[i] == 0   ? n
+                     : limits[i] == 1 ? n - 1
+                     : limits[i] == 2 ? n * 3 / 4
+                     : limits[i] == 3 ? n / 4
+                     : limits[i] == 4 ? n / 2
+                                      : n / 2 + 1;
+
+        split_ctx.cfg.limits.max_objects = max;
+        seq_ctx.cfg.limits.max_objects = max;
+        put_both(&o, i == 0 ? 200 : 400, i == 0 ? NULL : "max_objects");
+    }
+}
+
+Test(upload_split, a_merge_over_the_state)
+{
+    struct tbig_opts o = tbig_defaults();
+    size_t len;
+    char *body;
+
+    put_both(&o, 200, NULL);
+    o.warn_every = 7;
+    body = tbig_stream(&o, &len, NULL);
+    cr_assert_eq(both("POST", "/state", body, NULL), 200);
+    free(body);
+    same_state();
+    o.dup = 4510;
+    o.dup_of = 1010;
+    body = tbig_stream(&o, &len, NULL);
+    cr_assert_eq(both("POST", "/state", body, NULL), 400);
+    free(body);
+    same_state();
+}
