@@ -42,6 +42,10 @@
 /* The longest X-Request-Id taken from a caller. */
 #define REQUEST_ID_MAX 64
 
+/* Bodies from this size on are answered off the polling thread (see
+ * offload()). */
+#define OFFLOAD_BODY_MIN ((size_t)64 << 10)
+
 /* The largest PEM file read for --tls-cert and --tls-key. */
 #define TLS_FILE_MAX ((size_t)1 << 20)
 
@@ -71,7 +75,11 @@ struct srv_http {
     pthread_mutex_t lock; /* guards inflight */
     pthread_cond_t idle;  /* signalled when inflight drops to 0 */
     size_t inflight;      /* requests that have a struct srv_req */
-    uint64_t id_seed;     /* request ids: mix64(id_seed + request number) */
+    size_t jobs;          /* requests being answered off the polling threads */
+    pthread_cond_t jobs_idle;    /* signalled when jobs drops to 0 */
+    pthread_cond_t suspended_cv; /* an offloaded request's connection is
+                                    suspended */
+    uint64_t id_seed; /* request ids: mix64(id_seed + request number) */
     atomic_uint_least64_t next_id;
     struct srv_auth *auth; /* owned; NULL when no token is needed */
     bool tls;              /* serving HTTPS */
@@ -99,6 +107,15 @@ struct srv_req {
     char remote[INET6_ADDRSTRLEN]; /* the client's address */
     int status;       /* of the answer queue_response() queued, else 0 */
     size_t bytes_out; /* body bytes of that answer */
+    /* A request answered off the polling thread (offload()): the
+     * connection is suspended from the hand-off until the answer is in
+     * resp, then resumed, and the access handler queues resp. */
+    struct srv_http *h;
+    struct MHD_Connection *conn;
+    struct api_request areq;
+    struct api_response resp;
+    bool suspended; /* guarded by h->lock */
+    atomic_bool answered;
 };
 
 static struct srv_req *
@@ -522,38 +539,141 @@ declared_too_large(struct MHD_Connection *conn, size_t max,
     return v > max;
 }
 
+/* Calls the api layer with the request in req->areq; the answer goes to
+ * req->resp. */
+static void
+answer(struct srv_http *h, struct srv_req *req)
+{
+    memset(&req->resp, 0, sizeof(req->resp));
+    api_dispatch(h->ctx, &req->areq, &req->resp);
+    if (req->resp.published != 0)
+        log_published(req, req->resp.published);
+}
+
+/* Queues the answer answer() made and releases what is left of it. */
+static enum MHD_Result
+queue_answer(struct srv_http *h, struct MHD_Connection *conn,
+             struct srv_req *req)
+{
+    enum MHD_Result ret = queue_response(h, conn, req, &req->resp);
+
+    api_response_fini(&req->resp);
+    return ret;
+}
+
+/* Returns true for the requests that may keep a thread busy for long:
+ * changes of the state (parsing, building and with --state-file an fsync),
+ * batches and matrices, and any large body. Everything else, POST
+ * /reachability among it, is answered in the polling thread that read it. */
+static bool
+heavy(const struct srv_req *req, const char *url, const char *method)
+{
+    if (req->len >= OFFLOAD_BODY_MIN)
+        return true;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+        strcmp(method, "OPTIONS") == 0)
+        return false;
+    return strcmp(url, "/reachability") != 0;
+}
+
+static void
+jobs_done(struct srv_http *h)
+{
+    pthread_mutex_lock(&h->lock);
+    if (--h->jobs == 0)
+        pthread_cond_broadcast(&h->jobs_idle);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void *
+offload_main(void *arg)
+{
+    struct srv_req *req = arg;
+    struct srv_http *h = req->h;
+    struct MHD_Connection *conn = req->conn;
+
+    answer(h, req);
+    /* The connection is resumed only once it has been suspended. */
+    pthread_mutex_lock(&h->lock);
+    while (!req->suspended)
+        pthread_cond_wait(&h->suspended_cv, &h->lock);
+    pthread_mutex_unlock(&h->lock);
+    atomic_store(&req->answered, true);
+    /* From here on req belongs to the polling thread again, which may
+     * answer and free it at once. */
+    MHD_resume_connection(conn);
+    jobs_done(h);
+    return NULL;
+}
+
+/* Answers req on a thread of its own while conn is suspended, so that an
+ * upload or a large batch does not hold the other connections of the
+ * polling thread that read it: their queries go on being answered from the
+ * snapshot they find. Returns false (nothing started) when no thread can
+ * be had; the caller then answers in place. */
+static bool
+offload(struct srv_http *h, struct MHD_Connection *conn, struct srv_req *req)
+{
+    pthread_attr_t attr;
+    pthread_t thread;
+    int rc;
+
+    req->h = h;
+    req->conn = conn;
+    req->suspended = false;
+    atomic_store(&req->answered, false);
+    if (pthread_attr_init(&attr) != 0) {
+        req->conn = NULL;
+        return false;
+    }
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_mutex_lock(&h->lock);
+    h->jobs++;
+    pthread_mutex_unlock(&h->lock);
+    rc = pthread_create(&thread, &attr, offload_main, req);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        req->conn = NULL;
+        jobs_done(h);
+        return false;
+    }
+    MHD_suspend_connection(conn);
+    pthread_mutex_lock(&h->lock);
+    req->suspended = true;
+    pthread_cond_broadcast(&h->suspended_cv);
+    pthread_mutex_unlock(&h->lock);
+    return true;
+}
+
 static enum MHD_Result
 dispatch(struct srv_http *h, struct MHD_Connection *conn, struct srv_req *req,
          const char *url, const char *method)
 {
-    struct api_request areq;
-    struct api_response resp;
-    enum MHD_Result ret;
+    struct api_request *areq = &req->areq;
 
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req);
     if (np_error_is_set(&req->err))
         return queue_error(h, conn, req, &req->err);
-    memset(&areq, 0, sizeof(areq));
-    areq.method = method;
-    areq.path = url;
-    areq.nquery = req->nquery;
-    areq.query = req->query;
-    areq.content_type = req->content_type;
-    areq.body = req->len != 0 ? req->body : NULL;
-    areq.body_len = req->len;
-    areq.if_none_match = MHD_lookup_connection_value(
+    /* Everything borrowed from libmicrohttpd stays valid while the
+     * connection is suspended. */
+    memset(areq, 0, sizeof(*areq));
+    areq->method = method;
+    areq->path = url;
+    areq->nquery = req->nquery;
+    areq->query = req->query;
+    areq->content_type = req->content_type;
+    areq->body = req->len != 0 ? req->body : NULL;
+    areq->body_len = req->len;
+    areq->if_none_match = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    areq.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                              MHD_HTTP_HEADER_ORIGIN);
-    areq.cors_method = MHD_lookup_connection_value(
+    areq->origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_ORIGIN);
+    areq->cors_method = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCESS_CONTROL_REQUEST_METHOD);
-    memset(&resp, 0, sizeof(resp));
-    api_dispatch(h->ctx, &areq, &resp);
-    if (resp.published != 0)
-        log_published(req, resp.published);
-    ret = queue_response(h, conn, req, &resp);
-    api_response_fini(&resp);
-    return ret;
+    if (heavy(req, url, method) && offload(h, conn, req))
+        return MHD_YES;
+    answer(h, req);
+    return queue_answer(h, conn, req);
 }
 
 /* The access handler (MHD_AccessHandlerCallback). libmicrohttpd calls it
@@ -570,6 +690,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     unsigned long long declared = 0;
 
     (void)version;
+    /* Back from offload(): the answer is ready. */
+    if (req != NULL && req->conn != NULL) {
+        if (!atomic_load(&req->answered))
+            return MHD_YES;
+        req->conn = NULL;
+        return queue_answer(h, conn, req);
+    }
     if (req == NULL) {
         req = req_new(h, conn);
         if (req == NULL) {
@@ -753,6 +880,8 @@ http_free(struct srv_http *h)
     free(h->tls_cert);
     srv_file_wipe_free(h->tls_key, h->tls_key_len);
     pthread_cond_destroy(&h->idle);
+    pthread_cond_destroy(&h->jobs_idle);
+    pthread_cond_destroy(&h->suspended_cv);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -785,6 +914,8 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->idle, &ca);
+    pthread_cond_init(&h->jobs_idle, NULL);
+    pthread_cond_init(&h->suspended_cv, NULL);
     pthread_condattr_destroy(&ca);
     if (cfg->token_file != NULL) {
         h->auth = srv_auth_load(cfg->token_file, cfg->auth, err);
@@ -799,10 +930,14 @@ srv_http_start(const struct srv_config *cfg, struct api_ctx *ctx,
     }
 
     /* One polling thread per core, each with its own epoll set, answers
-     * requests in the thread that read them: no hand-off between threads
-     * and no thread per connection. MHD_USE_ITC lets MHD_quiesce_daemon()
-     * wake the pool at shutdown. */
-    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+     * queries in the thread that read them: no hand-off between threads
+     * and no thread per connection. Changes of the state, batches,
+     * matrices and large bodies get a thread of their own while their
+     * connection is suspended (offload()). MHD_USE_ITC lets
+     * MHD_quiesce_daemon() wake the pool at shutdown, and
+     * MHD_resume_connection() wake it when an offloaded answer is ready. */
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+            MHD_ALLOW_SUSPEND_RESUME;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES) {
         flags |= MHD_USE_EPOLL;
         h->mode = "epoll";
@@ -943,6 +1078,12 @@ srv_http_stop(struct srv_http *h)
 {
     if (h == NULL)
         return;
+    /* libmicrohttpd may not stop with a connection suspended: let every
+     * offloaded request finish and resume its connection first. */
+    pthread_mutex_lock(&h->lock);
+    while (h->jobs > 0)
+        pthread_cond_wait(&h->jobs_idle, &h->lock);
+    pthread_mutex_unlock(&h->lock);
     MHD_stop_daemon(h->daemon);
     if (h->quiesced != MHD_INVALID_SOCKET)
         close(h->quiesced);
