@@ -146,6 +146,8 @@ req_new(struct srv_http *h, struct MHD_Connection *conn)
 static void
 req_free(struct srv_http *h, struct srv_req *req)
 {
+    /* An offloaded answer whose client left before it could be sent. */
+    api_response_fini(&req->resp);
     free(req->body);
     free(req->content_type);
     free(req->path);
