@@ -24,6 +24,11 @@
  * Warnings name their document (the stream index) and, inside a List, the
  * item: "document 3 (items[1]): skipped Service default/web (kind not
  * evaluated)". The builder's own warnings for an object get the same prefix.
+ *
+ * api_manifest_decode_body() takes an upload from its bytes to the builder.
+ * A large YAML stream is decoded as two halves at once, each on the thread
+ * that parsed it, and put back together so that the answer is the one
+ * decoding the documents in order gives, errors and warnings included.
  */
 #include "api/internal.h"
 
