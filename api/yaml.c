@@ -1115,7 +1115,8 @@ build_fini(struct build *b)
 
 static int
 parse_yaml(const char *body, size_t len, const struct api_limits *lim,
-           struct api_docs *out, struct np_error *err, int *ndocuments)
+           struct api_docs *out, struct np_error *err, int *ndocuments,
+           size_t *alias_nodes)
 {
     struct build b;
     yaml_parser_t parser;
@@ -1152,6 +1153,8 @@ parse_yaml(const char *body, size_t len, const struct api_limits *lim,
     rc = 0;
     if (ndocuments != NULL)
         *ndocuments = b.doc + 1;
+    if (alias_nodes != NULL)
+        *alias_nodes = b.alias_nodes;
 out:
     build_fini(&b);
     yaml_parser_delete(&parser);
@@ -1163,9 +1166,9 @@ out:
  * marker: a line starting with "---" and a blank always starts a document
  * (YAML forbids it inside scalars and collections), so the halves hold the
  * same documents the whole stream does. Anything unusual (directives, no
- * marker near the middle, any error in either half, too many documents)
- * makes the caller parse the stream in one go, which then reports the
- * exact error.
+ * marker near the middle, any error in either half, too many documents,
+ * aliases in the second half) makes the caller parse the stream in one go,
+ * which then reports the exact error.
  *
  * Once both halves have parsed cleanly, each thread may go on with its own
  * half's documents (api_docs_parse_halves()'s fn): uploads decode them
@@ -1193,6 +1196,7 @@ struct half {
     struct api_docs docs;
     struct np_error err;
     int ndocuments;
+    size_t alias_nodes; /* nodes its aliases expanded to */
     int rc;
     bool use_arena;
     struct api_jarena arena;
@@ -1211,8 +1215,8 @@ half_main(void *arg)
 
     if (h->use_arena)
         api_jarena_enter(&h->arena);
-    h->rc =
-        parse_yaml(h->body, h->len, h->lim, &h->docs, &h->err, &h->ndocuments);
+    h->rc = parse_yaml(h->body, h->len, h->lim, &h->docs, &h->err,
+                       &h->ndocuments, &h->alias_nodes);
     pthread_mutex_lock(&m->lock);
     m->parsed = true;
     pthread_cond_signal(&m->cond);
@@ -1315,14 +1319,18 @@ parse_yaml_halves(const char *body, size_t len, size_t cut,
     }
     if (pthread_create(&thread, NULL, half_main, &second) != 0)
         goto out_sync;
-    first.rc =
-        parse_yaml(body, cut, lim, &first.docs, &first.err, &first.ndocuments);
+    first.rc = parse_yaml(body, cut, lim, &first.docs, &first.err,
+                          &first.ndocuments, NULL);
     for (p = body; (p = memchr(p, '\n', (size_t)(body + cut - p))) != NULL; p++)
         m.nlines++;
     pthread_mutex_lock(&m.lock);
     while (!m.parsed)
         pthread_cond_wait(&m.cond, &m.lock);
-    m.go = first.rc == 0 && second.rc == 0 &&
+    /* The alias limit counts over the whole stream: the first half checks
+     * exactly what the stream would up to the cut, but the second half
+     * starts from nothing. Aliases there are rare enough (kubectl never
+     * writes them) to send the stream to the one-go parse. */
+    m.go = first.rc == 0 && second.rc == 0 && second.alias_nodes == 0 &&
            (lim->max_documents == 0 ||
             first.docs.n + second.docs.n <= lim->max_documents);
     m.ndocuments = first.ndocuments;
@@ -1614,7 +1622,7 @@ api_docs_parse_halves(const char *body, size_t len, enum api_format fmt,
         if (rc != 1)
             return rc;
         out->in_arena = api_jarena_current() != NULL;
-        rc = parse_yaml(body, len, lim, out, err, NULL);
+        rc = parse_yaml(body, len, lim, out, err, NULL, NULL);
     }
     if (rc != 0)
         api_docs_fini(out);

@@ -273,3 +273,51 @@ Test(upload_split, a_merge_over_the_state)
     free(body);
     same_state();
 }
+
+/* A document whose aliases expand to about 90000 nodes from 1100 written:
+ * under the alias limit's floor of 100000 alone, over it twice, where the
+ * ratio (10 nodes expanded per node written) no longer holds. */
+static void
+add_alias_doc(char **p, int k)
+{
+    int i;
+
+    *p += sprintf(*p,
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: al%d, "
+                  "namespace: default}\nlist: &l [",
+                  k);
+    for (i = 0; i < 1000; i++)
+        *p += sprintf(*p, "%s%d", i > 0 ? ", " : "", i);
+    *p += sprintf(*p, "]\ncopies: [");
+    for (i = 0; i < 90; i++)
+        *p += sprintf(*p, "%s*l", i > 0 ? ", " : "");
+    *p += sprintf(*p, "]\n");
+}
+
+/* The alias limit counts over the whole stream, so one heavy document in
+ * each half adds up to an error the stream in one go reports. */
+Test(upload_split, the_alias_limit_counts_both_halves)
+{
+    char *body = malloc(4 << 20), *p = body, *answer;
+    int i;
+
+    cr_assert_not_null(body);
+    add_alias_doc(&p, 0);
+    for (i = 0; i < 120; i++) {
+        p += sprintf(p,
+                     "---\napiVersion: v1\nkind: ConfigMap\nmetadata: "
+                     "{name: pad%d, namespace: default}\ndata: {pad: \"",
+                     i);
+        memset(p, 'x', 10000);
+        p += 10000;
+        p += sprintf(p, "\"}\n");
+    }
+    p += sprintf(p, "---\n");
+    add_alias_doc(&p, 1);
+    cr_assert_gt((size_t)(p - body), (size_t)1 << 20);
+    cr_assert_eq(both("PUT", "/state", body, &answer), 400, "%s", answer);
+    cr_assert_not_null(strstr(answer, "alias expansion limit"), "%s", answer);
+    free(answer);
+    free(body);
+    same_state();
+}
