@@ -157,25 +157,28 @@ pod_key_hash(const char *ns, const char *name)
 int
 np_snapshot_index_pods(struct np_snapshot *snap)
 {
-    uint32_t *slots;
+    uint32_t *slots, *hashes;
     size_t n = 16, i;
 
     /* At most half full, so that probes stay short. */
     while (n < (size_t)snap->npods * 2)
         n *= 2;
     slots = np_arena_calloc(&snap->arena, n, sizeof(*slots));
-    if (slots == NULL)
+    hashes = np_arena_calloc(&snap->arena, n, sizeof(*hashes));
+    if (slots == NULL || hashes == NULL)
         return -1;
     for (i = 0; i < snap->npods; i++) {
         const struct np_pod *p = &snap->pods[i];
-        size_t j =
-            pod_key_hash(snap->namespaces[p->ns].name, p->name) & (n - 1);
+        uint32_t h = pod_key_hash(snap->namespaces[p->ns].name, p->name);
+        size_t j = h & (n - 1);
 
         while (slots[j] != 0)
             j = (j + 1) & (n - 1);
         slots[j] = (uint32_t)i + 1;
+        hashes[j] = h;
     }
     snap->pod_slots = slots;
+    snap->pod_slot_hash = hashes;
     snap->pod_slots_mask = (uint32_t)(n - 1);
     return 0;
 }
@@ -189,12 +192,13 @@ np_snapshot_find_pod(const struct np_snapshot *snap, const char *ns,
     uint32_t i;
 
     if (snap->pod_slots != NULL) {
-        uint32_t j = pod_key_hash(ns, name) & snap->pod_slots_mask;
+        uint32_t h = pod_key_hash(ns, name);
+        uint32_t j = h & snap->pod_slots_mask;
 
         for (; snap->pod_slots[j] != 0; j = (j + 1) & snap->pod_slots_mask) {
             const struct np_pod *p = &snap->pods[snap->pod_slots[j] - 1];
 
-            if (strcmp(p->name, name) == 0 &&
+            if (snap->pod_slot_hash[j] == h && strcmp(p->name, name) == 0 &&
                 strcmp(snap->namespaces[p->ns].name, ns) == 0)
                 return p;
         }

@@ -178,6 +178,9 @@ struct np_snapshot {
     /* Pods by namespace and name: open addressing over pod ids + 1 (0 is an
      * empty slot), pod_slots_mask + 1 slots. */
     const uint32_t *pod_slots;
+    const uint32_t *pod_slot_hash; /* the key's hash of each slot's pod, so
+                                      that probes compare names only on a
+                                      match */
     uint32_t pod_slots_mask;
     /* Workloads as template pods, sorted by namespace, kind and name, and
      * the rest of what is known of each at the same index. Kept apart from
