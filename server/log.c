@@ -447,6 +447,27 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_err(const char *fmt, ...)
+{
+    int saved = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(SRV_LOG_ERROR, true, saved, fmt, ap);
+    va_end(ap);
+}
+
+void
+log_errx(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(SRV_LOG_ERROR, true, 0, fmt, ap);
+    va_end(ap);
+}
+
+void
 log_vwarnx(const char *fmt, va_list ap)
 {
     vlog(SRV_LOG_WARN, false, 0, fmt, ap);

@@ -92,6 +92,13 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Logs a warning. */
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Logs an error, whatever --log-level says, followed by ": " and
+ * strerror(errno): why the server cannot start. */
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Logs an error, whatever --log-level says: why the server cannot start. */
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Logs a warning from a va_list (libmicrohttpd's external logger); a
  * trailing newline in fmt is dropped. */
 void log_vwarnx(const char *fmt, va_list ap)

@@ -113,7 +113,7 @@ add_file(struct loads *l, const char *path)
     char *name;
 
     if (read_file(path, &data, &len) != 0) {
-        log_warn("cannot read %s", path);
+        log_err("cannot read %s", path);
         return -1;
     }
     name = strdup(path);
@@ -136,7 +136,7 @@ add_file(struct loads *l, const char *path)
 nomem:
     free(name);
     free(data);
-    log_warnx("out of memory reading %s", path);
+    log_errx("out of memory reading %s", path);
     return -1;
 }
 
@@ -178,7 +178,7 @@ add_dir(struct loads *l, const char *dir)
 
     d = opendir(dir);
     if (d == NULL) {
-        log_warn("cannot open %s", dir);
+        log_err("cannot open %s", dir);
         return -1;
     }
     for (;;) {
@@ -203,7 +203,7 @@ add_dir(struct loads *l, const char *dir)
         nnames++;
     }
     if (errno != 0) {
-        log_warn("cannot list %s", dir);
+        log_err("cannot list %s", dir);
         goto out;
     }
     if (nnames == 0)
@@ -216,11 +216,11 @@ add_dir(struct loads *l, const char *dir)
 
         n = snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
         if (n < 0 || (size_t)n >= sizeof(path)) {
-            log_warnx("%s/%s: path too long", dir, names[i]);
+            log_errx("%s/%s: path too long", dir, names[i]);
             goto out;
         }
         if (stat(path, &st) != 0) {
-            log_warn("cannot read %s", path);
+            log_err("cannot read %s", path);
             goto out;
         }
         if (!S_ISREG(st.st_mode))
@@ -231,7 +231,7 @@ add_dir(struct loads *l, const char *dir)
     rc = 0;
     goto out;
 nomem:
-    log_warnx("out of memory listing %s", dir);
+    log_errx("out of memory listing %s", dir);
 out:
     for (i = 0; i < nnames; i++)
         free(names[i]);
@@ -250,7 +250,7 @@ read_loads(const struct srv_config *cfg, struct loads *l)
         const char *path = cfg->loads[i];
 
         if (stat(path, &st) != 0) {
-            log_warn("cannot load %s", path);
+            log_err("cannot load %s", path);
             return -1;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -289,8 +289,8 @@ print_load_error(const struct np_error *err)
         if (n > 0 && (size_t)n < sizeof(where) - off)
             off += (size_t)n;
     }
-    log_warnx("cannot load manifests: %s (%s%s)", err->message,
-              np_errc_name(err->code), where);
+    log_errx("cannot load manifests: %s (%s%s)", err->message,
+             np_errc_name(err->code), where);
 }
 
 static uint64_t
@@ -321,7 +321,7 @@ main(int argc, char *argv[])
     srv_config_init(&cfg);
     np_error_init(&err);
     if (srv_config_parse(&cfg, argc, argv, &err) != 0) {
-        log_warnx("%s", err.message);
+        log_errx("%s", err.message);
         fprintf(stderr, "Try 'netpolq --help' for more information.\n");
         status = EXIT_USAGE;
         goto out;
@@ -350,7 +350,7 @@ main(int argc, char *argv[])
     acfg.limits.max_batch = cfg.max_batch;
     acfg.limits.max_matrix_pods = cfg.max_matrix_pods;
     if (api_ctx_init(&ctx, &acfg, &err) != 0) {
-        log_warnx("cannot start: %s", err.message);
+        log_errx("cannot start: %s", err.message);
         goto out;
     }
     ctx_ok = true;
@@ -362,12 +362,12 @@ main(int argc, char *argv[])
 
         store = srv_store_open(cfg.state_file, &err);
         if (store == NULL) {
-            log_warnx("cannot start: %s", err.message);
+            log_errx("cannot start: %s", err.message);
             goto out;
         }
         restored = srv_store_load(store, &ctx, &err);
         if (restored < 0) {
-            log_warnx("cannot start: %s", err.message);
+            log_errx("cannot start: %s", err.message);
             goto out;
         }
         if (restored == 0)
@@ -403,12 +403,12 @@ main(int argc, char *argv[])
     /* Before the pool starts, so that every thread inherits the mask and
      * only sigwait() in this thread sees SIGINT and SIGTERM. */
     if (srv_signals_block() != 0) {
-        log_warn("cannot block signals");
+        log_err("cannot block signals");
         goto out;
     }
     http = srv_http_start(&cfg, &ctx, &err);
     if (http == NULL) {
-        log_warnx("%s", err.message);
+        log_errx("%s", err.message);
         goto out;
     }
     srv_config_format_addr((const struct sockaddr *)&cfg.addr,

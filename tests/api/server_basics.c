@@ -454,6 +454,38 @@ Test(cli, state_file_in_a_missing_directory_exits_1_naming_it)
     tsrv_output_fini(&out);
 }
 
+/* Why the server cannot start is an error, shown at every --log-level
+ * (text and JSON). */
+Test(cli, startup_failures_show_at_log_level_error)
+{
+    static const char *const load[] = {
+        "--listen", "127.0.0.1:1", "--log-level",
+        "error",    "--load",      "/nonexistent/netpolq.yaml",
+        NULL
+    };
+    static const char *const state[] = { "--listen",
+                                         "127.0.0.1:1",
+                                         "--log-level",
+                                         "error",
+                                         "--log-format",
+                                         "json",
+                                         "--state-file",
+                                         "/nonexistent/netpolq.state",
+                                         NULL };
+    struct tsrv_output out;
+
+    cr_assert_eq(tsrv_run(load, &out), 0);
+    cr_assert_eq(out.status, 1, "status %d: %s", out.status, out.err);
+    cr_assert(strstr(out.err, "cannot load /nonexistent/netpolq.yaml") != NULL,
+              "%s", out.err);
+    tsrv_output_fini(&out);
+    cr_assert_eq(tsrv_run(state, &out), 0);
+    cr_assert_eq(out.status, 1, "status %d: %s", out.status, out.err);
+    cr_assert(strstr(out.err, "\"level\":\"error\"") != NULL, "%s", out.err);
+    cr_assert(strstr(out.err, "/nonexistent") != NULL, "%s", out.err);
+    tsrv_output_fini(&out);
+}
+
 Test(cli, load_of_a_missing_file_exits_1_naming_it)
 {
     static const char *const args[] = { "--listen", "127.0.0.1:1", "--load",
