@@ -458,10 +458,10 @@ Test(logs_cli, the_environment_sets_format_and_level)
     setenv("NETPOLQ_LOG_LEVEL", "warn", 1);
     cr_assert_eq(tsrv_run(args, &out), 0);
     cr_assert_eq(out.status, 1, "%s", out.err);
-    /* Only the warning, as JSON: no "starting" line at level warn. */
+    /* Only the error, as JSON: no "starting" line at level warn. */
     v = json_loads(out.err, JSON_DISABLE_EOF_CHECK, NULL);
     cr_assert_not_null(v, "not JSON: %s", out.err);
-    cr_assert_str_eq(json_string_value(json_object_get(v, "level")), "warn");
+    cr_assert_str_eq(json_string_value(json_object_get(v, "level")), "error");
     cr_assert_not_null(
         strstr(json_string_value(json_object_get(v, "msg")), "/nonexistent"));
     json_decref(v);
