@@ -52,8 +52,10 @@ typedef void api_docs_half_fn(void *arg, int half, const struct api_docs *docs);
  * fn(arg, 1, second) on the other run at once as soon as both halves have
  * parsed cleanly; the second runs inside a jansson arena scope that the
  * caller's adopts when the caller is in one. out then holds the first half's
- * documents followed by the second's. When fn did not run, the body was
- * parsed in one go. A failure after fn ran is NP_E_NOMEM. */
+ * documents followed by the second's. When fn did not run, out holds all
+ * the documents for the caller to work on in order (a large JSON List may
+ * still have been parsed on two threads). A failure after fn ran is
+ * NP_E_NOMEM. */
 int api_docs_parse_halves(const char *body, size_t len, enum api_format fmt,
                           const struct api_limits *lim, api_docs_half_fn *fn,
                           void *arg, struct api_docs *out,
@@ -62,6 +64,14 @@ int api_docs_parse_halves(const char *body, size_t len, enum api_format fmt,
 /* YAML streams of at least this many bytes (1 MiB) are parsed as two
  * halves. Tests change it: SIZE_MAX parses every stream in one go. */
 extern size_t api_yaml_halves_min_bytes;
+
+/* JSON bodies of at least this many bytes (1 MiB) that are Lists have the
+ * second half of their items parsed on a second thread. Tests change it:
+ * SIZE_MAX parses every body in one go. */
+extern size_t api_json_halves_min_bytes;
+
+/* How many JSON bodies have been parsed on two threads; tests read it. */
+extern atomic_size_t api_json_halves_parsed;
 
 /* Releases the documents and the arrays of docs, which is left empty.
  * Documents parsed inside a jansson arena scope are left to that arena's

@@ -7,8 +7,10 @@
  * go-yaml v2 (kubectl's decoder) types them, except that only true and false
  * (in three cases) are booleans, as in YAML 1.2. JSON goes to jansson after a
  * linear scan that enforces the depth and string limits before jansson
- * recurses. api_locate() re-reads a body with the same event parser (JSON is
- * YAML flow syntax) to turn a field path into a line and a column.
+ * recurses; a large JSON List has the second half of its items parsed on a
+ * second thread, and a large YAML stream its second half. api_locate() re-reads
+ * a body with the same event parser (JSON is YAML flow syntax) to turn a field
+ * path into a line and a column.
  *
  * Left out on purpose, each a small difference from kubectl:
  * - Timestamps stay the text they were written as (go-yaml turns 2001-12-14
@@ -37,6 +39,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1587,6 +1590,371 @@ parse_json(const char *body, size_t len, const struct api_limits *lim,
     return 0;
 }
 
+/* --- JSON Lists on two threads --- */
+
+/*
+ * A large JSON List ({"kind": "List", "items": [...]}, as kubectl get -o json
+ * prints it) is parsed on two threads too. A scan from the start, with the
+ * checks json_prescan() makes, finds the top-level member "items" and a
+ * comma between two of its items past the middle of the body (the split).
+ * The other thread scans the rest of the body the same way, finding the
+ * bracket that closes items (the close), then parses the items after the
+ * split one by one. Meanwhile this thread parses the body with those items
+ * left out (the bytes before the split, then those from the close on),
+ * which is the same List holding the first items. Appending the second
+ * thread's items to it gives the tree that parsing the whole body gives.
+ *
+ * Anything unusual (the body is not an object, no "items" array reaching
+ * past the middle, a limit broken, any error in either thread) makes the
+ * caller parse the body in one go, which then gives the exact answer, and
+ * the error with its line and column.
+ */
+size_t api_json_halves_min_bytes = (size_t)1 << 20;
+atomic_size_t api_json_halves_parsed;
+
+static bool
+is_json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Checks a string the scan at its opening quote steps over, as
+ * json_prescan() does; false when it breaks max_string. */
+static bool
+split_string(struct scan *s, const struct api_limits *lim)
+{
+    size_t n = scan_string(s);
+
+    return lim->max_string == 0 || n <= lim->max_string;
+}
+
+/* Counts a level of nesting; false beyond max_depth or beyond what
+ * jansson's parser takes (the items, parsed on their own, sit two levels
+ * less deep than in the body, so jansson alone would not tell). */
+static bool
+split_nest(size_t *depth, const struct api_limits *lim)
+{
+    (*depth)++;
+    return *depth <= JANSSON_MAX_DEPTH &&
+           (lim->max_depth == 0 || *depth <= lim->max_depth);
+}
+
+/* Scans body from its start as json_prescan() does. When the body is an
+ * object whose member "items" is an array reaching past the middle, returns
+ * true with *split at the first comma between two of its items at or after
+ * the middle, *nbefore the items before that comma and *first_line the line
+ * of the opening brace. Otherwise (the checks included) returns false. */
+static bool
+split_find(const char *body, size_t len, const struct api_limits *lim,
+           size_t *split, size_t *nbefore, int *first_line)
+{
+    struct scan s = { .body = body, .len = len, .line = 1 };
+    size_t depth = 0, ncommas = 0;
+    bool want_key = false;  /* the next string of the object is a key */
+    bool items_key = false; /* the value of "items" comes next */
+    bool in_items = false;
+
+    while (s.i < len && is_json_space(body[s.i])) {
+        if (body[s.i] == '\n')
+            s.line++;
+        s.i++;
+    }
+    if (s.i == len || body[s.i] != '{')
+        return false;
+    *first_line = s.line;
+    while (s.i < len) {
+        char c = body[s.i];
+
+        if (c == '"') {
+            size_t start = s.i;
+
+            if (!split_string(&s, lim))
+                return false;
+            if (depth == 1) {
+                /* A key written with escapes is not recognised: the body is
+                 * then parsed in one go. */
+                items_key = want_key && !in_items && s.i - start == 7 &&
+                            memcmp(body + start, "\"items\"", 7) == 0;
+                want_key = false;
+            }
+            continue;
+        }
+        if (depth == 1 && c != ':' && c != '[' && !is_json_space(c))
+            items_key = false;
+        switch (c) {
+        case '{':
+        case '[':
+            if (depth == 1 && c == '[' && items_key) {
+                in_items = true;
+                items_key = false;
+            }
+            if (!split_nest(&depth, lim))
+                return false;
+            want_key = depth == 1;
+            break;
+        case '}':
+        case ']':
+            if (depth == 0)
+                return false;
+            depth--;
+            /* The List ends, or its items do, before the middle. */
+            if (depth == 0 || (depth == 1 && in_items))
+                return false;
+            break;
+        case ',':
+            if (depth == 1) {
+                want_key = true;
+            } else if (depth == 2 && in_items) {
+                ncommas++;
+                if (s.i >= len / 2) {
+                    *split = s.i;
+                    *nbefore = ncommas;
+                    return true;
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        s.i++;
+    }
+    return false;
+}
+
+/* Scans body from the split (a comma inside items, two levels deep) to its
+ * end as json_prescan() does. Returns true with *close at the bracket that
+ * closes items; false when the rest breaks a check or items is not closed
+ * by a bracket. */
+static bool
+split_rest(const char *body, size_t len, size_t split,
+           const struct api_limits *lim, size_t *close)
+{
+    struct scan s = { .body = body, .len = len, .i = split, .line = 1 };
+    size_t depth = 2;
+
+    *close = 0;
+    while (s.i < len) {
+        char c = body[s.i];
+
+        if (c == '"') {
+            if (!split_string(&s, lim))
+                return false;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            if (!split_nest(&depth, lim))
+                return false;
+        } else if (c == '}' || c == ']') {
+            /* Anything closed after the List is not JSON. */
+            if (depth == 0)
+                return false;
+            depth--;
+            if (depth == 1 && *close == 0) {
+                if (c != ']')
+                    return false;
+                *close = s.i;
+            }
+        }
+        s.i++;
+    }
+    return *close != 0;
+}
+
+/* The items after the split, parsed on a thread of their own. */
+struct json_half {
+    const char *body;
+    size_t len;
+    size_t split;
+    const struct api_limits *lim;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool scanned;     /* the rest of the body is scanned: close is known */
+    size_t close;     /* offset of the bracket closing items; 0 on failure */
+    atomic_bool stop; /* the first half failed: the items are not needed */
+    json_t *items;    /* the items parsed, in order; owned */
+    bool ok;          /* every item up to the close parsed */
+    bool use_arena;
+    struct api_jarena arena;
+};
+
+static size_t
+skip_json_space(const char *body, size_t end, size_t i)
+{
+    while (i < end && is_json_space(body[i]))
+        i++;
+    return i;
+}
+
+static void *
+json_half_main(void *arg)
+{
+    struct json_half *h = arg;
+    const char *body = h->body;
+    size_t close, pos;
+    bool scanned;
+
+    scanned = split_rest(body, h->len, h->split, h->lim, &close);
+    pthread_mutex_lock(&h->lock);
+    h->close = scanned ? close : 0;
+    h->scanned = true;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+    if (!scanned)
+        return NULL;
+    if (h->use_arena)
+        api_jarena_enter(&h->arena);
+    h->items = json_array();
+    pos = h->split + 1;
+    while (h->items != NULL && !atomic_load(&h->stop)) {
+        json_error_t jerr;
+        json_t *v;
+
+        /* Only objects and arrays end at a byte jansson has read, so that
+         * its position tells where the next item starts. */
+        pos = skip_json_space(body, close, pos);
+        if (pos == close || (body[pos] != '{' && body[pos] != '['))
+            break;
+        v = json_loadb(body + pos, close - pos,
+                       JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY |
+                           JSON_REJECT_DUPLICATES,
+                       &jerr);
+        if (v == NULL || jerr.position <= 0)
+            break;
+        if (json_array_append_new(h->items, v) != 0)
+            break;
+        pos = skip_json_space(body, close, pos + (size_t)jerr.position);
+        if (pos == close) {
+            h->ok = true;
+            break;
+        }
+        if (body[pos] != ',')
+            break;
+        pos++;
+    }
+    if (h->use_arena)
+        api_jarena_leave();
+    return NULL;
+}
+
+/* Feeds jansson the body without the items after the split: the bytes
+ * before the split, then, once the other thread has found it, those from
+ * the close on. */
+struct json_reader {
+    struct json_half *h;
+    size_t pos;
+    size_t end;
+    bool tail; /* reading from the close on */
+};
+
+static size_t
+json_read_first(void *buf, size_t buflen, void *arg)
+{
+    struct json_reader *r = arg;
+    struct json_half *h = r->h;
+    size_t n;
+
+    if (r->pos == r->end && !r->tail) {
+        pthread_mutex_lock(&h->lock);
+        while (!h->scanned)
+            pthread_cond_wait(&h->cond, &h->lock);
+        pthread_mutex_unlock(&h->lock);
+        /* jansson takes this as an error. */
+        if (h->close == 0)
+            return (size_t)-1;
+        r->pos = h->close;
+        r->end = h->len;
+        r->tail = true;
+    }
+    n = r->end - r->pos;
+    if (n > buflen)
+        n = buflen;
+    memcpy(buf, h->body + r->pos, n);
+    r->pos += n;
+    return n;
+}
+
+/* Parses a JSON List body on two threads. Returns 0 with out filled, or 1
+ * (out empty, nothing reported) when the body must be parsed in one go. */
+static int
+parse_json_halves(const char *body, size_t len, const struct api_limits *lim,
+                  struct api_docs *out)
+{
+    struct api_jarena *scope = api_jarena_current();
+    struct api_jarena first_arena;
+    struct json_half h;
+    struct json_reader r;
+    pthread_t thread;
+    json_error_t jerr;
+    json_t *v = NULL;
+    json_t *items;
+    size_t split, nbefore, cap = 0;
+    int first_line;
+    int rc = 1;
+
+    if (!split_find(body, len, lim, &split, &nbefore, &first_line))
+        return 1;
+    memset(&h, 0, sizeof(h));
+    h.body = body;
+    h.len = len;
+    h.split = split;
+    h.lim = lim;
+    atomic_init(&h.stop, false);
+    h.use_arena = scope != NULL;
+    api_jarena_init(&h.arena);
+    api_jarena_init(&first_arena);
+    if (pthread_mutex_init(&h.lock, NULL) != 0)
+        return 1;
+    if (pthread_cond_init(&h.cond, NULL) != 0) {
+        pthread_mutex_destroy(&h.lock);
+        return 1;
+    }
+    if (pthread_create(&thread, NULL, json_half_main, &h) != 0)
+        goto out_sync;
+    /* The first half gets an arena of its own too, so that a failure
+     * returns its memory before the body is parsed again. */
+    if (scope != NULL)
+        api_jarena_enter(&first_arena);
+    memset(&r, 0, sizeof(r));
+    r.h = &h;
+    r.end = split;
+    v = json_load_callback(json_read_first, &r,
+                           JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (v == NULL)
+        atomic_store(&h.stop, true);
+    pthread_join(thread, NULL);
+    if (scope != NULL)
+        api_jarena_enter(scope);
+    if (v == NULL || !h.ok)
+        goto out;
+    items = json_object_get(v, "items");
+    if (!json_is_array(items) || json_array_size(items) != nbefore)
+        goto out;
+    if (scope != NULL && (api_jarena_adopt(scope, &first_arena) != 0 ||
+                          api_jarena_adopt(scope, &h.arena) != 0))
+        goto out;
+    if (json_array_extend(items, h.items) != 0)
+        goto out;
+    rc = docs_append(out, &cap, v, 0, first_line) == 0 ? 0 : 1;
+    /* docs_append() stole v, or released it. */
+    v = NULL;
+    if (rc == 0)
+        atomic_fetch_add(&api_json_halves_parsed, 1);
+out:
+    if (scope == NULL) {
+        json_decref(v);
+        json_decref(h.items);
+    } else {
+        /* Values left in an arena go with it: they are not released one
+         * by one. */
+        api_jarena_fini(&first_arena);
+        api_jarena_fini(&h.arena);
+    }
+out_sync:
+    pthread_cond_destroy(&h.cond);
+    pthread_mutex_destroy(&h.lock);
+    return rc;
+}
+
 int
 api_docs_parse(const char *body, size_t len, enum api_format fmt,
                const struct api_limits *lim, struct api_docs *out,
@@ -1611,7 +1979,11 @@ api_docs_parse_halves(const char *body, size_t len, enum api_format fmt,
     if (lim == NULL)
         lim = &no_limits;
     if (fmt == API_FORMAT_JSON) {
-        rc = parse_json(body, len, lim, out, err);
+        rc = len >= api_json_halves_min_bytes
+                 ? parse_json_halves(body, len, lim, out)
+                 : 1;
+        if (rc == 1)
+            rc = parse_json(body, len, lim, out, err);
     } else {
         size_t cut =
             len >= api_yaml_halves_min_bytes ? split_point(body, len) : 0;

@@ -1,0 +1,641 @@
+/*
+ * Large JSON Lists are parsed on two threads: the second half of their
+ * items on a thread of its own (api_docs_parse_halves()). Every upload here
+ * is sent twice, in-process: once with api_json_halves_min_bytes lowered so
+ * that it is split, and once with it at SIZE_MAX (the whole body in one go).
+ * The answers, status and body byte for byte, and the state left behind
+ * must be the same, whether the upload succeeds or meets a syntax error, a
+ * duplicate key, a limit or an invalid object in either half or at the
+ * split, and whether or not the body is a List that can be split at all.
+ */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/api.h"
+#include "api/internal.h"
+#include "tests/support/dispatch.h"
+
+static struct api_ctx split_ctx, seq_ctx;
+static size_t split_min;
+
+/* Bodies here are some tens of kilobytes: split them all. */
+#define TEST_MIN_BYTES 4096
+
+static void
+setup(void)
+{
+    split_min = api_json_halves_min_bytes;
+    tdisp_ctx_init(&split_ctx);
+    tdisp_ctx_init(&seq_ctx);
+}
+
+static void
+teardown(void)
+{
+    api_json_halves_min_bytes = split_min;
+    api_ctx_fini(&split_ctx);
+    api_ctx_fini(&seq_ctx);
+}
+
+TestSuite(json_split, .init = setup, .fini = teardown);
+
+/* Sends the request to both contexts, split and in one go, and asserts the
+ * same answer. Returns the status; *answer (may be NULL) gets the body
+ * (malloc'ed). */
+static int
+both(const char *method, const char *path, const char *body, char **answer)
+{
+    struct api_response split, seq;
+    const char *ct = body != NULL ? "application/json" : NULL;
+    int status;
+
+    api_json_halves_min_bytes = TEST_MIN_BYTES;
+    tdisp_raw(&split_ctx, method, path, NULL, 0, ct, body, &split);
+    api_json_halves_min_bytes = SIZE_MAX;
+    tdisp_raw(&seq_ctx, method, path, NULL, 0, ct, body, &seq);
+    api_json_halves_min_bytes = split_min;
+    cr_assert_not_null(split.body, "%s %s: no body", method, path);
+    cr_assert_not_null(seq.body);
+    cr_assert_eq(split.status, seq.status, "%s %s: %d, in one go %d: %.300s",
+                 method, path, split.status, seq.status, split.body);
+    cr_assert(split.body_len == seq.body_len &&
+                  memcmp(split.body, seq.body, seq.body_len) == 0,
+              "%s %s answers\n%.600s\nbut in one go\n%.600s", method, path,
+              split.body, seq.body);
+    status = split.status;
+    if (answer != NULL) {
+        *answer = strdup(split.body);
+        cr_assert_not_null(*answer);
+    }
+    api_response_fini(&split);
+    api_response_fini(&seq);
+    return status;
+}
+
+/* The state both contexts hold is the same. */
+static void
+same_state(void)
+{
+    static const char *const paths[] = {
+        "/state", "/namespaces", "/pods", "/networkpolicies", "/workloads",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        cr_assert_eq(both("GET", paths[i], NULL, NULL), 200, "%s", paths[i]);
+}
+
+/* PUTs body to both contexts and compares the answers and the states;
+ * asserts the status is want, that the answer holds text (may be NULL) and
+ * whether the split context parsed the body on two threads. */
+static void
+put_both(const char *body, int want, const char *text, bool split)
+{
+    size_t before = atomic_load(&api_json_halves_parsed);
+    char *answer;
+    int status;
+
+    cr_assert_gt(strlen(body), (size_t)TEST_MIN_BYTES);
+    status = both("PUT", "/state", body, &answer);
+    cr_assert_eq(status, want, "%s", answer);
+    if (text != NULL)
+        cr_assert_not_null(strstr(answer, text), "no \"%s\" in %s", text,
+                           answer);
+    cr_assert_eq(atomic_load(&api_json_halves_parsed) - before, split ? 1u : 0u,
+                 "split: %d", split);
+    free(answer);
+    same_state();
+}
+
+/* --- bodies --- */
+
+struct buf {
+    char *s;
+    size_t len, cap;
+};
+
+static void
+add(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    for (;;) {
+        size_t room = b->cap - b->len;
+
+        va_start(ap, fmt);
+        n = vsnprintf(b->s + b->len, room, fmt, ap);
+        va_end(ap);
+        cr_assert_geq(n, 0);
+        if ((size_t)n < room)
+            break;
+        b->cap = b->cap * 2 + (size_t)n + 1;
+        b->s = realloc(b->s, b->cap);
+        cr_assert_not_null(b->s);
+    }
+    b->len += (size_t)n;
+}
+
+/* What to write into the items of a List; -1 for nothing. */
+struct list_opts {
+    int nitems;
+    int syntax_at;     /* an item without a colon */
+    int dup_key_at;    /* an item with "kind" twice */
+    int bad_at;        /* a Pod with an invalid label value */
+    int deep_at;       /* an item nested 70 levels deep (max_depth 64) */
+    int long_at;       /* an item with a string over max_string */
+    int scalar_at;     /* an item that is the number 7 */
+    int nested_every;  /* every n-th item is a List of three (0: none) */
+    bool tricky;       /* every item has strings with ], {, commas, escapes */
+    int comma_after;   /* a second comma after this item */
+    int nocomma_after; /* no comma after this item */
+    int stray_after;   /* a semicolon instead of the comma after this item */
+};
+
+static struct list_opts
+list_defaults(void)
+{
+    struct list_opts o = {
+        .nitems = 240,
+        .syntax_at = -1,
+        .dup_key_at = -1,
+        .bad_at = -1,
+        .deep_at = -1,
+        .long_at = -1,
+        .scalar_at = -1,
+        .comma_after = -1,
+        .nocomma_after = -1,
+        .stray_after = -1,
+    };
+
+    return o;
+}
+
+#define LONG_STRING 300
+
+static void
+add_item(struct buf *b, const struct list_opts *o, int i, const char *indent)
+{
+    int k;
+
+    if (i == o->scalar_at) {
+        add(b, "%s7", indent);
+        return;
+    }
+    if (o->nested_every > 0 && i % o->nested_every == 0) {
+        add(b,
+            "%s{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": "
+            "[{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", "
+            "\"metadata\": {\"name\": \"nested-%d-a\"}}, "
+            "{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", "
+            "\"metadata\": {\"name\": \"nested-%d-b\"}}, "
+            "{\"kind\": \"ConfigMap\", \"apiVersion\": \"v1\", "
+            "\"metadata\": {\"name\": \"c\", \"namespace\": \"nested-%d-a\"}}"
+            "]}",
+            indent, i, i, i);
+        return;
+    }
+    add(b, "%s{\n", indent);
+    add(b, "%s    \"apiVersion\": \"v1\",\n", indent);
+    if (i == o->dup_key_at)
+        add(b, "%s    \"kind\": \"Pod\",\n", indent);
+    if (i % 9 == 0) {
+        /* Skipped with a warning. */
+        add(b, "%s    \"kind\": \"Service\",\n", indent);
+    } else if (i % 3 == 0) {
+        add(b, "%s    \"kind\": \"Namespace\",\n", indent);
+    } else {
+        add(b, "%s    \"kind\": \"Pod\",\n", indent);
+    }
+    if (i == o->syntax_at)
+        add(b, "%s    \"broken\" true,\n", indent);
+    if (i == o->deep_at) {
+        add(b, "%s    \"deep\": ", indent);
+        for (k = 0; k < 70; k++)
+            add(b, "[");
+        for (k = 0; k < 70; k++)
+            add(b, "]");
+        add(b, ",\n");
+    }
+    if (i == o->long_at) {
+        add(b, "%s    \"long\": \"", indent);
+        for (k = 0; k < LONG_STRING; k++)
+            add(b, "x");
+        add(b, "\",\n");
+    }
+    add(b, "%s    \"metadata\": {\n", indent);
+    if (o->tricky)
+        add(b,
+            "%s        \"annotations\": {\"a]\": \"],\\\"{[\", "
+            "\"b\": \"\\\\\\\", ]}, {\", \"c,\": \"\\u00e9\\ud83d\\ude00 "
+            "\\u005d\\u002c é ]\", \"d\": \"\\\\\"},\n",
+            indent);
+    if (i % 9 != 0 && i % 3 == 0) {
+        add(b, "%s        \"labels\": {\"team\": \"t%d\"},\n", indent, i % 5);
+        add(b, "%s        \"name\": \"ns-%d\"\n", indent, i);
+        add(b, "%s    }\n", indent);
+        add(b, "%s}", indent);
+        return;
+    }
+    add(b, "%s        \"labels\": {\"app\": \"%s\"},\n", indent,
+        i == o->bad_at ? "-bad-" : "web");
+    add(b, "%s        \"name\": \"pod-%d\",\n", indent, i);
+    add(b, "%s        \"namespace\": \"ns-%d\"\n", indent,
+        (i / 3) * 3 % 9 == 0 ? 3 : (i / 3) * 3);
+    add(b, "%s    },\n", indent);
+    if (i % 9 == 0) {
+        add(b, "%s    \"spec\": {\"ports\": [{\"port\": 80}]}\n", indent);
+    } else {
+        add(b,
+            "%s    \"status\": {\"podIP\": \"10.%d.%d.%d\", "
+            "\"podIPs\": [{\"ip\": \"10.%d.%d.%d\"}]}\n",
+            indent, i / 65536, i / 256 % 256, i % 256, i / 65536, i / 256 % 256,
+            i % 256);
+    }
+    add(b, "%s}", indent);
+}
+
+/* A List as kubectl get -o json prints it. */
+static char *
+list_body(const struct list_opts *o)
+{
+    struct buf b = { 0 };
+    int i;
+
+    add(&b, "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n");
+    for (i = 0; i < o->nitems; i++) {
+        add_item(&b, o, i, "        ");
+        if (i + 1 < o->nitems) {
+            if (i == o->stray_after)
+                add(&b, ";");
+            else if (i != o->nocomma_after)
+                add(&b, ",");
+            if (i == o->comma_after)
+                add(&b, ",");
+        }
+        add(&b, "\n");
+    }
+    add(&b, "    ],\n    \"kind\": \"List\",\n    \"metadata\": {\n"
+            "        \"resourceVersion\": \"\"\n    }\n}\n");
+    return b.s;
+}
+
+/* The index of the item that starts right after the split: the first comma
+ * between items at or past the middle of the body o gives. */
+static int
+item_after_split(const struct list_opts *o)
+{
+    char *body = list_body(o);
+    size_t len = strlen(body);
+    const char *p = body + len / 2;
+    int n = 0;
+    const char *q;
+
+    /* Items start on their own line, eight blanks in; count those before
+     * the first one past the middle. */
+    p = strstr(p, "\n        {");
+    cr_assert_not_null(p);
+    for (q = body; (q = strstr(q, "\n        {")) != NULL && q < p; q++)
+        n++;
+    free(body);
+    return n;
+}
+
+static void
+put_list(const struct list_opts *o, int want, const char *text, bool split)
+{
+    char *body = list_body(o);
+
+    put_both(body, want, text, split);
+    free(body);
+}
+
+/* --- uploads that are split --- */
+
+Test(json_split, a_clean_list_with_warnings)
+{
+    struct list_opts o = list_defaults();
+
+    put_list(&o, 200, "skipped Service ns-3/pod-234", true);
+}
+
+Test(json_split, strings_with_brackets_commas_and_escapes)
+{
+    struct list_opts o = list_defaults();
+
+    o.tricky = true;
+    put_list(&o, 200, "\"revision\":1", true);
+}
+
+Test(json_split, nested_lists)
+{
+    struct list_opts o = list_defaults();
+
+    o.nested_every = 7;
+    put_list(&o, 200, "skipped ConfigMap", true);
+}
+
+Test(json_split, a_list_over_a_mebibyte_with_the_default_threshold)
+{
+    struct list_opts o = list_defaults();
+    char *body;
+    size_t before = atomic_load(&api_json_halves_parsed);
+    struct tdisp_reply r;
+
+    o.nitems = 5000;
+    o.tricky = true;
+    body = list_body(&o);
+    cr_assert_gt(strlen(body), (size_t)1 << 20);
+    r = tdisp_call(&split_ctx, "PUT", "/state", NULL, 0, "application/json",
+                   body);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_eq(atomic_load(&api_json_halves_parsed) - before, 1u);
+    json_decref(r.json);
+    r = tdisp_call(&seq_ctx, "PUT", "/state", NULL, 0, "application/json",
+                   body);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    json_decref(r.json);
+    put_both(body, 200, "\"revision\":2", true);
+    free(body);
+}
+
+/* An invalid object in the second half is reported with its item index in
+ * the whole List. */
+Test(json_split, an_invalid_object_in_the_second_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.bad_at = 200;
+    put_list(&o, 400, "items[200].metadata.labels", true);
+}
+
+Test(json_split, an_invalid_object_in_the_first_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.bad_at = 20;
+    put_list(&o, 400, "items[20].metadata.labels", true);
+}
+
+Test(json_split, an_item_that_is_not_an_object)
+{
+    struct list_opts o = list_defaults();
+
+    o.scalar_at = 190;
+    put_list(&o, 400, "items[190]", false);
+}
+
+/* --- errors that send the body to the one-go parse --- */
+
+Test(json_split, a_syntax_error_in_the_first_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.syntax_at = 17;
+    put_list(&o, 400, "JSON syntax error", false);
+}
+
+Test(json_split, a_syntax_error_in_the_second_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.syntax_at = 201;
+    put_list(&o, 400, "JSON syntax error", false);
+}
+
+Test(json_split, syntax_errors_around_the_split)
+{
+    struct list_opts o = list_defaults();
+    int at = item_after_split(&o);
+    int d;
+
+    cr_assert_gt(at, 0);
+    for (d = -1; d <= 1; d++) {
+        o = list_defaults();
+        o.syntax_at = at + d;
+        put_list(&o, 400, "JSON syntax error", false);
+        o = list_defaults();
+        o.comma_after = at + d - 1;
+        put_list(&o, 400, "JSON syntax error", false);
+        o = list_defaults();
+        o.nocomma_after = at + d - 1;
+        put_list(&o, 400, "JSON syntax error", false);
+    }
+}
+
+Test(json_split, a_stray_character_between_items_of_the_second_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.stray_after = 200;
+    put_list(&o, 400, "JSON syntax error", false);
+    o.stray_after = -1;
+    o.nocomma_after = 200;
+    put_list(&o, 400, "JSON syntax error", false);
+}
+
+Test(json_split, a_trailing_comma_after_the_last_item)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    char *end = strstr(body, "\n    ],\n    \"kind\"");
+
+    cr_assert_not_null(end);
+    /* "}\n    ]" becomes "},    ]". */
+    *end = ',';
+    put_both(body, 400, "JSON syntax error", false);
+    free(body);
+}
+
+Test(json_split, a_duplicate_key_in_an_item_of_the_second_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.dup_key_at = 205;
+    put_list(&o, 400, "duplicate object key", false);
+}
+
+Test(json_split, a_duplicate_key_in_an_item_of_the_first_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.dup_key_at = 5;
+    put_list(&o, 400, "duplicate object key", false);
+}
+
+Test(json_split, max_depth_in_either_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.deep_at = 30;
+    put_list(&o, 400, "max_depth", false);
+    o.deep_at = 220;
+    put_list(&o, 400, "max_depth", false);
+    /* A limit error beats a syntax error earlier in the body, as in the
+     * one-go parse. */
+    o.syntax_at = 3;
+    put_list(&o, 400, "max_depth", false);
+}
+
+Test(json_split, max_string_in_either_half)
+{
+    struct list_opts o = list_defaults();
+
+    split_ctx.cfg.limits.max_string = LONG_STRING - 1;
+    seq_ctx.cfg.limits.max_string = LONG_STRING - 1;
+    o.long_at = 40;
+    put_list(&o, 400, "max_string", false);
+    o.long_at = 230;
+    put_list(&o, 400, "max_string", false);
+    /* A limit error beats a syntax error earlier in the body, as in the
+     * one-go parse. */
+    o.syntax_at = 3;
+    put_list(&o, 400, "max_string", false);
+}
+
+/* --- bodies that are not Lists to split --- */
+
+/* Replaces the first from in body (malloc'ed) with to; returns a new body. */
+static char *
+replace(const char *body, const char *from, const char *to)
+{
+    const char *p = strstr(body, from);
+    struct buf b = { 0 };
+
+    cr_assert_not_null(p, "no %s", from);
+    add(&b, "%.*s%s%s", (int)(p - body), body, to, p + strlen(from));
+    return b.s;
+}
+
+Test(json_split, a_duplicate_items_key_at_the_top_level)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    char *dup = replace(body, "\"kind\": \"List\"",
+                        "\"kind\": \"List\", \"items\": []");
+    char *first =
+        replace(body, "\"items\": [", "\"items\": {\"a\": 1}, \"items\": [");
+
+    put_both(dup, 400, "duplicate object key", false);
+    put_both(first, 400, "duplicate object key", false);
+    free(first);
+    free(dup);
+    free(body);
+}
+
+Test(json_split, items_written_with_an_escape)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    char *esc = replace(body, "\"items\"", "\"\\u0069tems\"");
+
+    put_both(esc, 200, "\"revision\":1", false);
+    free(esc);
+    free(body);
+}
+
+/* Items of another kind than List are split like those of a List; the
+ * decode then answers for them. */
+Test(json_split, lists_of_other_kinds)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    char *typed = replace(body, "\"kind\": \"List\"", "\"kind\": \"PodList\"");
+    char *pod = replace(body, "\"kind\": \"List\"", "\"kind\": \"Pod\"");
+
+    put_both(typed, 200, "skipped Service ns-3/pod-234", true);
+    put_both(pod, 400, NULL, true);
+    free(pod);
+    free(typed);
+    free(body);
+}
+
+Test(json_split, an_object_without_items)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    char *cm = replace(body, "\"items\": [", "\"data\": [");
+    char *kind = replace(cm, "\"kind\": \"List\"", "\"kind\": \"ConfigMap\"");
+
+    put_both(kind, 200, "skipped ConfigMap", false);
+    free(kind);
+    free(cm);
+    free(body);
+}
+
+Test(json_split, items_that_are_not_an_array)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    char *obj = replace(body, "\"items\": [", "\"items\": {\"x\": [");
+    char *closed =
+        replace(obj, "\n    ],\n    \"kind\"", "\n    ]},\n    \"kind\"");
+
+    put_both(closed, 400, "items must be an array", false);
+    free(closed);
+    free(obj);
+    free(body);
+}
+
+Test(json_split, an_empty_items_array)
+{
+    struct buf b = { 0 };
+    int i;
+
+    add(&b, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [], "
+            "\"metadata\": {\"annotations\": {");
+    for (i = 0; i < 400; i++)
+        add(&b, "%s\"k%d\": \"v, ] %d\"", i == 0 ? "" : ", ", i, i);
+    add(&b, "}}}");
+    put_both(b.s, 200, "\"pods\":0", false);
+    free(b.s);
+}
+
+Test(json_split, items_that_end_before_the_middle)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    struct buf b = { 0 };
+    int i;
+
+    add(&b, "%.*s, \"extra\": [", (int)(strlen(body) - 3), body);
+    for (i = 0; i < 30000; i++)
+        add(&b, "%s%d", i == 0 ? "" : ", ", i);
+    add(&b, "]}\n");
+    put_both(b.s, 200, "\"revision\":1", false);
+    free(b.s);
+    free(body);
+}
+
+Test(json_split, an_array_at_the_top_level)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    struct buf b = { 0 };
+
+    add(&b, "[%s]", body);
+    put_both(b.s, 400, "must be an object", false);
+    free(b.s);
+    free(body);
+}
+
+Test(json_split, text_after_the_list)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    struct buf b = { 0 };
+
+    add(&b, "%s ]", body);
+    put_both(b.s, 400, "JSON syntax error", false);
+    b.len = 0;
+    add(&b, "%s {}", body);
+    put_both(b.s, 400, "JSON syntax error", false);
+    free(b.s);
+    free(body);
+}
