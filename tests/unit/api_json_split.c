@@ -639,3 +639,48 @@ Test(json_split, text_after_the_list)
     free(b.s);
     free(body);
 }
+
+/* Outside a jansson arena (api_docs_parse() on its own), the split gives
+ * the tree the one-go parse gives and releases every value. */
+Test(json_split, parsing_outside_an_arena)
+{
+    struct list_opts o = list_defaults();
+    char *body;
+    struct api_docs split, seq;
+    struct np_error err;
+    size_t before = atomic_load(&api_json_halves_parsed);
+
+    o.tricky = true;
+    o.nested_every = 5;
+    body = list_body(&o);
+    np_error_init(&err);
+    api_json_halves_min_bytes = TEST_MIN_BYTES;
+    cr_assert_eq(
+        api_docs_parse(body, strlen(body), API_FORMAT_JSON, NULL, &split, &err),
+        0, "%s", err.message);
+    cr_assert_eq(atomic_load(&api_json_halves_parsed) - before, 1u);
+    api_json_halves_min_bytes = SIZE_MAX;
+    cr_assert_eq(
+        api_docs_parse(body, strlen(body), API_FORMAT_JSON, NULL, &seq, &err),
+        0, "%s", err.message);
+    api_json_halves_min_bytes = split_min;
+    cr_assert_eq(split.n, 1u);
+    cr_assert_eq(seq.n, 1u);
+    cr_assert_eq(split.line[0], seq.line[0]);
+    cr_assert(json_equal(split.docs[0], seq.docs[0]));
+    cr_assert_eq(json_array_size(json_object_get(split.docs[0], "items")),
+                 (size_t)o.nitems);
+    api_docs_fini(&split);
+    api_docs_fini(&seq);
+    /* An error in the second half, outside an arena too. */
+    free(body);
+    o.syntax_at = 201;
+    body = list_body(&o);
+    api_json_halves_min_bytes = TEST_MIN_BYTES;
+    cr_assert_eq(
+        api_docs_parse(body, strlen(body), API_FORMAT_JSON, NULL, &split, &err),
+        -1);
+    api_json_halves_min_bytes = split_min;
+    cr_assert_eq(err.code, NP_E_SYNTAX);
+    free(body);
+}
