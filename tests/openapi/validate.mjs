@@ -18,7 +18,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -106,31 +105,24 @@ function documentedMethods(template) {
 
 // --- the server ------------------------------------------------------------
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
+// Port 0: the kernel picks a free port and the readiness line names it, so
+// no other test can take it between choosing and binding.
 async function startServer() {
-  const port = await freePort();
   const child = spawn(
     bin,
-    ['--listen', `127.0.0.1:${port}`, '--load', walkthrough, '--max-body', '1048576'],
+    ['--listen', '127.0.0.1:0', '--load', walkthrough, '--max-body', '1048576'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
+  let port = 0;
   const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve({ code, sig })));
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no readiness line in 10 s:\n${log}`)), 10000);
     child.stderr.on('data', (d) => {
       log += d;
-      if (log.includes('listening on')) {
+      const m = log.match(/listening on https?:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) {
+        port = Number(m[1]);
         clearTimeout(timer);
         resolve();
       }
@@ -143,6 +135,9 @@ async function startServer() {
   return { port, child, exited, log: () => log };
 }
 
+// A body over 64 KiB is sent after "Expect: 100-continue", as curl does: a
+// server refusing it (413 before reading) answers at once, and the client
+// does not race the connection's close with a write of the whole body.
 function request(port, method, p, { body, contentType } = {}) {
   return new Promise((resolve, reject) => {
     const headers = {};
@@ -152,6 +147,8 @@ function request(port, method, p, { body, contentType } = {}) {
       headers['Content-Type'] = contentType ?? 'application/json';
       headers['Content-Length'] = data.length;
     }
+    const expect = data !== undefined && data.length > 65536;
+    if (expect) headers.Expect = '100-continue';
     const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -161,8 +158,12 @@ function request(port, method, p, { body, contentType } = {}) {
     });
     req.setTimeout(30000, () => req.destroy(new Error(`${method} ${p}: timeout`)));
     req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
+    if (expect) {
+      req.on('continue', () => req.end(data));
+    } else {
+      if (data) req.write(data);
+      req.end();
+    }
   });
 }
 
