@@ -260,8 +260,9 @@ say(struct sentence *st, const char *s)
     say_n(st, s, strlen(s));
 }
 
-static void
-say_uint(struct sentence *st, unsigned n)
+/* Writes n in decimal to p; returns the end. */
+static char *
+cpy_uint(char *p, uint32_t n)
 {
     char buf[12];
     size_t k = sizeof(buf);
@@ -270,7 +271,16 @@ say_uint(struct sentence *st, unsigned n)
         buf[--k] = (char)('0' + n % 10);
         n /= 10;
     } while (n != 0);
-    say_n(st, buf + k, sizeof(buf) - k);
+    memcpy(p, buf + k, sizeof(buf) - k);
+    return p + (sizeof(buf) - k);
+}
+
+static void
+say_uint(struct sentence *st, unsigned n)
+{
+    char buf[12];
+
+    say_n(st, buf, (size_t)(cpy_uint(buf, n) - buf));
 }
 
 static void
@@ -474,21 +484,6 @@ cpy(char *p, const char *s)
 
     memcpy(p, s, n);
     return p + n;
-}
-
-/* Writes n in decimal to p; returns the end. */
-static char *
-cpy_uint(char *p, uint32_t n)
-{
-    char buf[12];
-    size_t k = sizeof(buf);
-
-    do {
-        buf[--k] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
-    memcpy(p, buf + k, sizeof(buf) - k);
-    return p + (sizeof(buf) - k);
 }
 
 /* "spec.DIR[rule]" and, with field, ".FIELD[i]". */
