@@ -22,6 +22,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
+#include "tests/support/bigyaml.h"
 #include "tests/support/http.h"
 #include "tests/support/server.h"
 #include "tests/support/suite.h"
@@ -41,50 +42,22 @@ start_one_thread(void)
 
 TestSuite(offload, .init = start_one_thread, .fini = tsuite_stop);
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void add(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-add(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        cr_assert_geq(n, 0);
-        if ((size_t)n < b->cap - b->len)
-            break;
-        b->cap = b->cap * 2 + (size_t)n;
-        b->p = realloc(b->p, b->cap);
-        cr_assert_not_null(b->p);
-    }
-    b->len += (size_t)n;
-}
-
 /* A cluster large enough that building it takes a while: pods with labels
  * and ports, and policies with selectors and rules in every namespace. */
-static struct buf
+static struct tbig_buf
 large_cluster(void)
 {
-    struct buf b = { .p = malloc(1 << 20), .len = 0, .cap = 1 << 20 };
+    struct tbig_buf b = { 0 };
     int i;
 
-    cr_assert_not_null(b.p);
     for (i = 0; i < NNAMESPACES; i++)
-        add(&b,
-            "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns%d, "
-            "labels: {team: t%d}}\n---\n",
-            i, i % 7);
+        tbig_printf(&b,
+                    "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns%d, "
+                    "labels: {team: t%d}}\n---\n",
+                    i, i % 7);
     for (i = 0; i < NPODS; i++)
-        add(&b,
+        tbig_printf(
+            &b,
             "apiVersion: v1\nkind: Pod\nmetadata: {name: pod%d, namespace: "
             "ns%d, labels: {app: a%d, tier: t%d, version: v%d}}\nspec: "
             "{containers: [{name: c, ports: [{containerPort: 8080, name: "
@@ -93,7 +66,8 @@ large_cluster(void)
             i, i % NNAMESPACES, i % 50, i % 3, i % 5, 1 + i / 65536,
             (i / 256) % 256, i % 256);
     for (i = 0; i < NPOLICIES; i++)
-        add(&b,
+        tbig_printf(
+            &b,
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
             "metadata: {name: pol%d, namespace: ns%d}\nspec:\n  "
             "podSelector: {matchLabels: {app: a%d}}\n  ingress:\n  - from:\n"
@@ -109,7 +83,7 @@ large_cluster(void)
 /* Sends PUT /state with the cluster on a new connection, whole, and
  * returns the socket the answer will come on. */
 static int
-send_upload(const struct buf *cluster)
+send_upload(const struct tbig_buf *cluster)
 {
     char head[256];
     int fd, n;
@@ -159,7 +133,7 @@ Test(offload, queries_are_answered_while_an_upload_is_built)
     static const char query[] =
         "{\"from\":{\"namespace\":\"ns1\",\"pod\":\"pod1\"},"
         "\"to\":{\"namespace\":\"ns2\",\"pod\":\"pod2\"},\"port\":8080}";
-    struct buf cluster = large_cluster();
+    struct tbig_buf cluster = large_cluster();
     double alone, start, slowest = 0;
     int fd, n = 0;
 
@@ -207,7 +181,7 @@ Test(offload, queries_are_answered_while_an_upload_is_built)
 
 Test(offload, sigterm_waits_for_an_upload_being_built)
 {
-    struct buf cluster = large_cluster();
+    struct tbig_buf cluster = large_cluster();
     int fd;
 
     fd = send_upload(&cluster);
@@ -221,7 +195,7 @@ Test(offload, sigterm_waits_for_an_upload_being_built)
 
 Test(offload, a_client_leaving_during_an_upload_costs_nothing)
 {
-    struct buf cluster = large_cluster();
+    struct tbig_buf cluster = large_cluster();
     struct thttp_resp r;
     int fd;
 

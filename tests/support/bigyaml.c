@@ -6,20 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void put(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-put(struct buf *b, const char *fmt, ...)
+void
+tbig_printf(struct tbig_buf *b, const char *fmt, ...)
 {
     va_list ap;
     int n;
 
+    if (b->p == NULL) {
+        b->cap = 1 << 16;
+        b->p = malloc(b->cap);
+        if (b->p == NULL)
+            abort();
+    }
     for (;;) {
         va_start(ap, fmt);
         n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
@@ -56,71 +54,71 @@ tbig_defaults(void)
 
 /* Pod name (ns-NS/name) for document i; item: as a List item. */
 static void
-pod(struct buf *b, const struct tbig_opts *o, int i, int ns, const char *name,
-    bool item)
+pod(struct tbig_buf *b, const struct tbig_opts *o, int i, int ns,
+    const char *name, bool item)
 {
     bool warn = o->warn_every > 0 && i % o->warn_every == 0;
     const char *f = item ? "- " : "";
     const char *r = item ? "  " : "";
 
-    put(b,
-        "%sapiVersion: v1\n"
-        "%skind: Pod\n"
-        "%smetadata:\n"
-        "%s  name: %s\n"
-        "%s  namespace: ns-%d\n"
-        "%s  labels: {app: app-%d, tier: \"%s\", idx: \"%d\"}\n"
-        "%sspec:\n"
-        "%s  containers:\n"
-        "%s  - name: main\n"
-        "%s    image: example/app:1.0\n"
-        "%s    ports: [{name: http, containerPort: 8080}%s]\n"
-        "%sstatus:\n"
-        "%s  phase: Running\n"
-        "%s  podIP: 10.%d.%d.%d\n",
-        f, r, r, r, name, r, ns, r, i % 7,
-        i == o->bad_label || i == o->bad_label2 ? "-bad-" : "web", i, r, r, r,
-        r, r, warn ? ", {name: http, containerPort: 8081}" : "", r, r, r,
-        1 + i / 65536, (i / 256) % 256, i % 256);
+    tbig_printf(b,
+                "%sapiVersion: v1\n"
+                "%skind: Pod\n"
+                "%smetadata:\n"
+                "%s  name: %s\n"
+                "%s  namespace: ns-%d\n"
+                "%s  labels: {app: app-%d, tier: \"%s\", idx: \"%d\"}\n"
+                "%sspec:\n"
+                "%s  containers:\n"
+                "%s  - name: main\n"
+                "%s    image: example/app:1.0\n"
+                "%s    ports: [{name: http, containerPort: 8080}%s]\n"
+                "%sstatus:\n"
+                "%s  phase: Running\n"
+                "%s  podIP: 10.%d.%d.%d\n",
+                f, r, r, r, name, r, ns, r, i % 7,
+                i == o->bad_label || i == o->bad_label2 ? "-bad-" : "web", i, r,
+                r, r, r, r, warn ? ", {name: http, containerPort: 8081}" : "",
+                r, r, r, 1 + i / 65536, (i / 256) % 256, i % 256);
 }
 
 char *
 tbig_stream(const struct tbig_opts *o, size_t *len, size_t *nobjects)
 {
-    struct buf b = { .p = malloc(1 << 16), .len = 0, .cap = 1 << 16 };
+    struct tbig_buf b = { 0 };
     size_t n = 0;
     int i;
 
-    if (b.p == NULL)
-        abort();
+    tbig_printf(&b, "%s", ""); /* a stream even of no documents */
     for (i = 0; i < o->ndocs; i++) {
         int ns = i / 50;
         char name[32];
 
-        put(&b, "---\n");
+        tbig_printf(&b, "---\n");
         if (i == o->syntax) {
-            put(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n");
+            tbig_printf(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n");
             n++;
             continue;
         }
         if (i == o->dup_ns) {
-            put(&b,
-                "apiVersion: v1\nkind: Namespace\nmetadata:\n"
-                "  name: ns-%d\n",
-                o->dup_of / 50);
+            tbig_printf(&b,
+                        "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+                        "  name: ns-%d\n",
+                        o->dup_of / 50);
             n++;
             continue;
         }
         switch (i % 50) {
         case 0:
-            put(&b,
-                "apiVersion: v1\nkind: Namespace\nmetadata:\n"
-                "  name: ns-%d\n  labels: {team: team-%d}\n",
-                ns, ns % 5);
+            tbig_printf(&b,
+                        "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+                        "  name: ns-%d\n  labels: {team: team-%d}\n",
+                        ns, ns % 5);
             n++;
             break;
         case 1:
-            put(&b,
+            tbig_printf(
+                &b,
                 "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
                 "metadata: {name: allow-%d, namespace: ns-%d}\n"
                 "spec:\n"
@@ -138,15 +136,15 @@ tbig_stream(const struct tbig_opts *o, size_t *len, size_t *nobjects)
             n++;
             break;
         case 2:
-            put(&b,
-                "apiVersion: v1\nkind: Service\n"
-                "metadata: {name: svc-%d, namespace: ns-%d}\n"
-                "spec: {selector: {app: app-1}, ports: [{port: 80}]}\n",
-                i, ns);
+            tbig_printf(&b,
+                        "apiVersion: v1\nkind: Service\n"
+                        "metadata: {name: svc-%d, namespace: ns-%d}\n"
+                        "spec: {selector: {app: app-1}, ports: [{port: 80}]}\n",
+                        i, ns);
             n++;
             break;
         case 3:
-            put(&b, "apiVersion: v1\nkind: PodList\nitems:\n");
+            tbig_printf(&b, "apiVersion: v1\nkind: PodList\nitems:\n");
             snprintf(name, sizeof(name), "list-%d-a", i);
             pod(&b, o, i, ns, name, true);
             /* The second item is the one a duplicate replaces. */
@@ -162,7 +160,8 @@ tbig_stream(const struct tbig_opts *o, size_t *len, size_t *nobjects)
             n += 3;
             break;
         case 4:
-            put(&b,
+            tbig_printf(
+                &b,
                 "apiVersion: apps/v1\nkind: Deployment\n"
                 "metadata: {name: deploy-%d, namespace: ns-%d}\n"
                 "spec:\n"

@@ -31,6 +31,16 @@ struct tbig_opts {
                        0 for none */
 };
 
+/* A growing text: tbig_printf() appends to it (allocating on first use;
+ * out of memory aborts). Free p when done. */
+struct tbig_buf {
+    char *p;
+    size_t len, cap;
+};
+
+void tbig_printf(struct tbig_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* A clean stream of 6000 documents: every other field TBIG_NONE or 0. */
 struct tbig_opts tbig_defaults(void);
 

@@ -20,76 +20,27 @@
 #include "api/api.h"
 #include "api/internal.h"
 #include "tests/support/dispatch.h"
-
-static struct api_ctx split_ctx, seq_ctx;
-static size_t split_min;
+#include "tests/support/split.h"
 
 /* Bodies here are some tens of kilobytes: split them all. */
 #define TEST_MIN_BYTES 4096
 
+static struct tsplit ts;
+
 static void
 setup(void)
 {
-    split_min = api_json_halves_min_bytes;
-    tdisp_ctx_init(&split_ctx);
-    tdisp_ctx_init(&seq_ctx);
+    tsplit_init(&ts, &api_json_halves_min_bytes, TEST_MIN_BYTES,
+                "application/json");
 }
 
 static void
 teardown(void)
 {
-    api_json_halves_min_bytes = split_min;
-    api_ctx_fini(&split_ctx);
-    api_ctx_fini(&seq_ctx);
+    tsplit_fini(&ts);
 }
 
 TestSuite(json_split, .init = setup, .fini = teardown);
-
-/* Sends the request to both contexts, split and in one go, and asserts the
- * same answer. Returns the status; *answer (may be NULL) gets the body
- * (malloc'ed). */
-static int
-both(const char *method, const char *path, const char *body, char **answer)
-{
-    struct api_response split, seq;
-    const char *ct = body != NULL ? "application/json" : NULL;
-    int status;
-
-    api_json_halves_min_bytes = TEST_MIN_BYTES;
-    tdisp_raw(&split_ctx, method, path, NULL, 0, ct, body, &split);
-    api_json_halves_min_bytes = SIZE_MAX;
-    tdisp_raw(&seq_ctx, method, path, NULL, 0, ct, body, &seq);
-    api_json_halves_min_bytes = split_min;
-    cr_assert_not_null(split.body, "%s %s: no body", method, path);
-    cr_assert_not_null(seq.body);
-    cr_assert_eq(split.status, seq.status, "%s %s: %d, in one go %d: %.300s",
-                 method, path, split.status, seq.status, split.body);
-    cr_assert(split.body_len == seq.body_len &&
-                  memcmp(split.body, seq.body, seq.body_len) == 0,
-              "%s %s answers\n%.600s\nbut in one go\n%.600s", method, path,
-              split.body, seq.body);
-    status = split.status;
-    if (answer != NULL) {
-        *answer = strdup(split.body);
-        cr_assert_not_null(*answer);
-    }
-    api_response_fini(&split);
-    api_response_fini(&seq);
-    return status;
-}
-
-/* The state both contexts hold is the same. */
-static void
-same_state(void)
-{
-    static const char *const paths[] = {
-        "/state", "/namespaces", "/pods", "/networkpolicies", "/workloads",
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-        cr_assert_eq(both("GET", paths[i], NULL, NULL), 200, "%s", paths[i]);
-}
 
 /* PUTs body to both contexts and compares the answers and the states;
  * asserts the status is want, that the answer holds text (may be NULL) and
@@ -102,7 +53,7 @@ put_both(const char *body, int want, const char *text, bool split)
     int status;
 
     cr_assert_gt(strlen(body), (size_t)TEST_MIN_BYTES);
-    status = both("PUT", "/state", body, &answer);
+    status = tsplit_both(&ts, "PUT", "/state", body, &answer);
     cr_assert_eq(status, want, "%s", answer);
     if (text != NULL)
         cr_assert_not_null(strstr(answer, text), "no \"%s\" in %s", text,
@@ -110,7 +61,7 @@ put_both(const char *body, int want, const char *text, bool split)
     cr_assert_eq(atomic_load(&api_json_halves_parsed) - before, split ? 1u : 0u,
                  "split: %d", split);
     free(answer);
-    same_state();
+    tsplit_same_state(&ts);
 }
 
 /* --- bodies --- */
@@ -352,13 +303,12 @@ Test(json_split, a_list_over_a_mebibyte_with_the_default_threshold)
     o.tricky = true;
     body = list_body(&o);
     cr_assert_gt(strlen(body), (size_t)1 << 20);
-    r = tdisp_call(&split_ctx, "PUT", "/state", NULL, 0, "application/json",
+    r = tdisp_call(&ts.split, "PUT", "/state", NULL, 0, "application/json",
                    body);
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert_eq(atomic_load(&api_json_halves_parsed) - before, 1u);
     json_decref(r.json);
-    r = tdisp_call(&seq_ctx, "PUT", "/state", NULL, 0, "application/json",
-                   body);
+    r = tdisp_call(&ts.seq, "PUT", "/state", NULL, 0, "application/json", body);
     cr_assert_eq(r.status, 200, "%s", r.text);
     json_decref(r.json);
     put_both(body, 200, "\"revision\":2", true);
@@ -487,8 +437,8 @@ Test(json_split, max_string_in_either_half)
 {
     struct list_opts o = list_defaults();
 
-    split_ctx.cfg.limits.max_string = LONG_STRING - 1;
-    seq_ctx.cfg.limits.max_string = LONG_STRING - 1;
+    ts.split.cfg.limits.max_string = LONG_STRING - 1;
+    ts.seq.cfg.limits.max_string = LONG_STRING - 1;
     o.long_at = 40;
     put_list(&o, 400, "max_string", false);
     o.long_at = 230;
@@ -663,7 +613,7 @@ Test(json_split, parsing_outside_an_arena)
     cr_assert_eq(
         api_docs_parse(body, strlen(body), API_FORMAT_JSON, NULL, &seq, &err),
         0, "%s", err.message);
-    api_json_halves_min_bytes = split_min;
+    api_json_halves_min_bytes = ts.saved;
     cr_assert_eq(split.n, 1u);
     cr_assert_eq(seq.n, 1u);
     cr_assert_eq(split.line[0], seq.line[0]);
@@ -680,7 +630,7 @@ Test(json_split, parsing_outside_an_arena)
     cr_assert_eq(
         api_docs_parse(body, strlen(body), API_FORMAT_JSON, NULL, &split, &err),
         -1);
-    api_json_halves_min_bytes = split_min;
+    api_json_halves_min_bytes = ts.saved;
     cr_assert_eq(err.code, NP_E_SYNTAX);
     free(body);
 }

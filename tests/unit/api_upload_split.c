@@ -19,74 +19,24 @@
 #include "api/api.h"
 #include "api/internal.h"
 #include "tests/support/bigyaml.h"
-#include "tests/support/dispatch.h"
+#include "tests/support/split.h"
 
-static struct api_ctx split_ctx, seq_ctx;
-static size_t split_min;
+static struct tsplit ts;
 
 static void
 setup(void)
 {
-    split_min = api_yaml_halves_min_bytes;
-    tdisp_ctx_init(&split_ctx);
-    tdisp_ctx_init(&seq_ctx);
+    tsplit_init(&ts, &api_yaml_halves_min_bytes, api_yaml_halves_min_bytes,
+                "application/yaml");
 }
 
 static void
 teardown(void)
 {
-    api_yaml_halves_min_bytes = split_min;
-    api_ctx_fini(&split_ctx);
-    api_ctx_fini(&seq_ctx);
+    tsplit_fini(&ts);
 }
 
 TestSuite(upload_split, .init = setup, .fini = teardown);
-
-/* Sends the request to both contexts, split and in one go, and asserts the
- * same answer. Returns the status; *answer (may be NULL) gets the body
- * (malloc'ed). */
-static int
-both(const char *method, const char *path, const char *body, char **answer)
-{
-    struct api_response split, seq;
-    const char *ct = body != NULL ? "application/yaml" : NULL;
-    int status;
-
-    api_yaml_halves_min_bytes = split_min;
-    tdisp_raw(&split_ctx, method, path, NULL, 0, ct, body, &split);
-    api_yaml_halves_min_bytes = SIZE_MAX;
-    tdisp_raw(&seq_ctx, method, path, NULL, 0, ct, body, &seq);
-    api_yaml_halves_min_bytes = split_min;
-    cr_assert_not_null(split.body, "%s %s: no body", method, path);
-    cr_assert_not_null(seq.body);
-    cr_assert_eq(split.status, seq.status, "%s %s: %d, in one go %d: %.300s",
-                 method, path, split.status, seq.status, split.body);
-    cr_assert(split.body_len == seq.body_len &&
-                  memcmp(split.body, seq.body, seq.body_len) == 0,
-              "%s %s answers\n%.600s\nbut in one go\n%.600s", method, path,
-              split.body, seq.body);
-    status = split.status;
-    if (answer != NULL) {
-        *answer = strdup(split.body);
-        cr_assert_not_null(*answer);
-    }
-    api_response_fini(&split);
-    api_response_fini(&seq);
-    return status;
-}
-
-/* The state both contexts hold is the same. */
-static void
-same_state(void)
-{
-    static const char *const paths[] = {
-        "/state", "/namespaces", "/pods", "/networkpolicies", "/workloads",
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-        cr_assert_eq(both("GET", paths[i], NULL, NULL), 200, "%s", paths[i]);
-}
 
 /* PUTs the stream o describes to both contexts and compares the answers
  * and the states; asserts the status is want and that the answer holds
@@ -100,14 +50,14 @@ put_both(const struct tbig_opts *o, int want, const char *text)
     int status;
 
     cr_assert_gt(len, (size_t)1 << 20, "the stream must be over 1 MiB");
-    status = both("PUT", "/state", body, &answer);
+    status = tsplit_both(&ts, "PUT", "/state", body, &answer);
     cr_assert_eq(status, want, "%s", answer);
     if (text != NULL)
         cr_assert_not_null(strstr(answer, text), "no \"%s\" in %s", text,
                            answer);
     free(answer);
     free(body);
-    same_state();
+    tsplit_same_state(&ts);
 }
 
 Test(upload_split, a_clean_upload_with_warnings)
@@ -248,8 +198,8 @@ Test(upload_split, the_object_limit_counts_both_halves)
                      : limits[i] == 4 ? n / 2
                                       : n / 2 + 1;
 
-        split_ctx.cfg.limits.max_objects = max;
-        seq_ctx.cfg.limits.max_objects = max;
+        ts.split.cfg.limits.max_objects = max;
+        ts.seq.cfg.limits.max_objects = max;
         put_both(&o, i == 0 ? 200 : 400, i == 0 ? NULL : "max_objects");
     }
 }
@@ -263,15 +213,15 @@ Test(upload_split, a_merge_over_the_state)
     put_both(&o, 200, NULL);
     o.warn_every = 7;
     body = tbig_stream(&o, &len, NULL);
-    cr_assert_eq(both("POST", "/state", body, NULL), 200);
+    cr_assert_eq(tsplit_both(&ts, "POST", "/state", body, NULL), 200);
     free(body);
-    same_state();
+    tsplit_same_state(&ts);
     o.dup = 4510;
     o.dup_of = 1010;
     body = tbig_stream(&o, &len, NULL);
-    cr_assert_eq(both("POST", "/state", body, NULL), 400);
+    cr_assert_eq(tsplit_both(&ts, "POST", "/state", body, NULL), 400);
     free(body);
-    same_state();
+    tsplit_same_state(&ts);
 }
 
 /* A document whose aliases expand to about 90000 nodes from 1100 written:
@@ -315,9 +265,10 @@ Test(upload_split, the_alias_limit_counts_both_halves)
     p += sprintf(p, "---\n");
     add_alias_doc(&p, 1);
     cr_assert_gt((size_t)(p - body), (size_t)1 << 20);
-    cr_assert_eq(both("PUT", "/state", body, &answer), 400, "%s", answer);
+    cr_assert_eq(tsplit_both(&ts, "PUT", "/state", body, &answer), 400, "%s",
+                 answer);
     cr_assert_not_null(strstr(answer, "alias expansion limit"), "%s", answer);
     free(answer);
     free(body);
-    same_state();
+    tsplit_same_state(&ts);
 }
