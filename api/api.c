@@ -207,6 +207,16 @@ api_dispatch(struct api_ctx *ctx, const struct api_request *req,
 }
 
 void
+api_count_answer(struct api_ctx *ctx, const char *method, const char *path,
+                 int status, uint64_t ns)
+{
+    struct api_route_hit hit;
+
+    api_route_find(method, path, &hit);
+    api_metrics_request(ctx->metrics, hit.route, method, status, ns);
+}
+
+void
 api_healthz(struct api_ctx *ctx, const struct api_request *req,
             const char *const *params, size_t nparams,
             struct api_response *resp)

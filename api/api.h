@@ -108,6 +108,12 @@ void api_dispatch(struct api_ctx *ctx, const struct api_request *req,
 
 void api_response_fini(struct api_response *resp);
 
+/* Counts in the metrics an answer the server made without api_dispatch()
+ * (a 401, a body over --max-body), under the route the path would have
+ * taken; ns is how long it took. */
+void api_count_answer(struct api_ctx *ctx, const char *method, const char *path,
+                      int status, uint64_t ns);
+
 /* One file of start-up manifests (--load). */
 struct api_file {
     const char *name; /* for error messages */

@@ -11,8 +11,8 @@
  * matrix.c count verdicts and batch sizes (api/internal.h declares those
  * calls). Object counts and the revision are read from the current
  * snapshot at scrape time. Answers made by server/http.c alone (a 401, a
- * body over --max-body) never reach api_dispatch() and are not counted
- * here; they are logged.
+ * body over --max-body) never reach api_dispatch(); the server counts them
+ * with api_count_answer().
  */
 #ifndef API_METRICS_H
 #define API_METRICS_H

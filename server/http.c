@@ -442,6 +442,21 @@ queue_response(struct srv_http *h, struct MHD_Connection *conn,
     return ret;
 }
 
+/* Counts in the metrics an answer made here, which api_dispatch() never
+ * saw. */
+static void
+count_answer(struct srv_http *h, const struct srv_req *req, int status)
+{
+    struct timespec now;
+    uint64_t ns;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ns = (uint64_t)(now.tv_sec - req->start.tv_sec) * 1000000000u +
+         (uint64_t)now.tv_nsec - (uint64_t)req->start.tv_nsec;
+    api_count_answer(h->ctx, req->method, req->path != NULL ? req->path : "",
+                     status, ns);
+}
+
 /* Answers with CONTRACT.md's {"error": {"code", "message"}} for an error
  * found here, before the api layer saw the request. */
 static enum MHD_Result
@@ -470,6 +485,8 @@ queue_error(struct srv_http *h, struct MHD_Connection *conn,
     }
     if (resp.body != NULL)
         resp.body_len = strlen(resp.body);
+    if (req != NULL)
+        count_answer(h, req, resp.status);
     return queue_response(h, conn, req, &resp);
 }
 
@@ -503,6 +520,7 @@ queue_unauthorized(struct srv_http *h, struct MHD_Connection *conn,
     MHD_add_response_header(r, "X-Request-Id", req->id);
     req->status = MHD_HTTP_UNAUTHORIZED;
     req->bytes_out = strcmp(req->method, "HEAD") == 0 ? 0 : len;
+    count_answer(h, req, MHD_HTTP_UNAUTHORIZED);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,

@@ -328,6 +328,19 @@ Test(auth, writes_mode_protects_changes_only, .init = start_writes,
                       NULL, &r, www),
                  200, "%s", r.body);
     thttp_resp_fini(&r);
+    /* The 401s are in the metrics (open here, a read), under their
+     * routes. */
+    cr_assert_eq(call("GET", "/metrics", NULL, NULL, &r, www), 200, "%s",
+                 r.body);
+    cr_assert_not_null(strstr(r.body, "netpolq_http_requests_total{route="
+                                      "\"/state\",method=\"PUT\",code=\"401\"}"
+                                      " 1\n"),
+                       "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "netpolq_http_requests_total{route="
+                                      "\"/namespaces/{ns}\",method="
+                                      "\"DELETE\",code=\"401\"} 1\n"),
+                       "%s", r.body);
+    thttp_resp_fini(&r);
     /* A change with a token still works. */
     cr_assert_eq(call("DELETE", "/namespaces/a/pods/p1", NULL,
                       "Bearer " TOKEN_A, &r, www),

@@ -162,6 +162,29 @@ Test(metrics, counts_requests_by_route_pattern_method_and_status)
     tsuite_assert_exit_0();
 }
 
+/* Answers the server makes before the api layer sees the request count
+ * too: a body announced over --max-body gets its 413 from server/http.c. */
+Test(metrics, counts_the_answers_the_server_makes_itself)
+{
+    static const char too_large[] = "PUT /state HTTP/1.1\r\nHost: x\r\n"
+                                    "Content-Type: application/yaml\r\n"
+                                    "Content-Length: 1099511627776\r\n\r\n";
+    struct thttp_resp r;
+    char *before;
+    char *after;
+
+    before = scrape();
+    cr_assert_eq(thttp_raw(tsuite_srv.port, too_large, strlen(too_large), &r),
+                 0);
+    cr_assert_eq(r.status, 413, "%ld %s", r.status, r.body);
+    thttp_resp_fini(&r);
+    after = scrape();
+    cr_assert_eq(delta(before, after, REQS("/state", "PUT", "413")), 1);
+    free(before);
+    free(after);
+    tsuite_assert_exit_0();
+}
+
 /* Adds the verdicts of a batch answer's results to tally. */
 static void
 tally_results(const json_t *answer, double tally[2])
