@@ -72,7 +72,7 @@ struct srv_http {
     const char *mode;     /* "epoll" or "poll" */
     MHD_socket quiesced;  /* the listen socket after quiescing */
     atomic_bool stopping; /* answers now carry Connection: close */
-    pthread_mutex_t lock; /* guards inflight */
+    pthread_mutex_t lock; /* guards inflight, jobs and requests' suspended */
     pthread_cond_t idle;  /* signalled when inflight drops to 0 */
     size_t inflight;      /* requests that have a struct srv_req */
     size_t jobs;          /* requests being answered off the polling threads */
