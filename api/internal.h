@@ -29,6 +29,15 @@ struct api_docs {
     /* The documents were made inside a jansson arena scope (jalloc.c): their
      * values go when the arena does, so api_docs_fini() leaves them. */
     bool in_arena;
+    /* Set only in the halves of a JSON List that api_docs_parse_halves()
+     * hands its fn: docs then holds the List alone, with the first half's
+     * items, and the half is items (borrowed), the first of which is
+     * items[first_item] of the whole List: the List's own items for the
+     * first half (first_item 0), those after the split for the second. The
+     * second half must only read the List (kind and apiVersion), which the
+     * first half decodes at the same time. */
+    const json_t *items;
+    size_t first_item;
 };
 
 /* Parses body into documents. YAML: a multi-document stream, plain scalars
@@ -42,19 +51,20 @@ int api_docs_parse(const char *body, size_t len, enum api_format fmt,
                    const struct api_limits *lim, struct api_docs *out,
                    struct np_error *err);
 
-/* Work on the documents of one half of a large YAML stream, for
+/* Work on the documents of one half of a large YAML stream or on the items
+ * of one half of a large JSON List (docs->items), for
  * api_docs_parse_halves(): half is 0 or 1, docs borrowed, with their
  * indexes and lines in the whole stream. */
 typedef void api_docs_half_fn(void *arg, int half, const struct api_docs *docs);
 
-/* api_docs_parse(); and when a YAML stream is large enough to be parsed as
- * two halves on two threads, fn(arg, 0, first) on the calling thread and
- * fn(arg, 1, second) on the other run at once as soon as both halves have
- * parsed cleanly; the second runs inside a jansson arena scope that the
- * caller's adopts when the caller is in one. out then holds the first half's
- * documents followed by the second's. When fn did not run, out holds all
- * the documents for the caller to work on in order (a large JSON List may
- * still have been parsed on two threads). A failure after fn ran is
+/* api_docs_parse(); and when a YAML stream or a JSON List is large enough to
+ * be parsed as two halves on two threads, fn(arg, 0, first) on the calling
+ * thread and fn(arg, 1, second) on the other run at once as soon as both
+ * halves have parsed cleanly; the second runs inside a jansson arena scope
+ * that the caller's adopts when the caller is in one. out then holds the
+ * first half's documents followed by the second's (a JSON List: the List
+ * with all its items). When fn did not run, out holds all the documents
+ * for the caller to work on in order. A failure after fn ran is
  * NP_E_NOMEM. */
 int api_docs_parse_halves(const char *body, size_t len, enum api_format fmt,
                           const struct api_limits *lim, api_docs_half_fn *fn,
@@ -142,19 +152,26 @@ int api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
 
 /* Parses body (len bytes, fmt) and decodes every object into b, all inside a
  * jansson arena of its own: api_docs_parse() then api_manifest_decode(),
- * with the same answers. A YAML stream that api_docs_parse_halves() splits
- * has its second half decoded on the thread that parsed it, into a builder
- * of its own that b then absorbs (np_builder_absorb()); whenever that
- * cannot give the answer the sequential decode gives (an error in the
- * second half, a duplicate across the halves, the object limit reached, the
- * builder's warning limit), the second half's documents are decoded again
- * into b after the first's. On success *warnings (when warnings is not NULL)
+ * with the same answers. A YAML stream or a JSON List that
+ * api_docs_parse_halves() splits has its second half (documents, or items)
+ * decoded on the thread that parsed it, into a builder of its own that b
+ * then absorbs (np_builder_absorb()); whenever that cannot give the answer
+ * the sequential decode gives (an error in the second half, a duplicate
+ * across the halves, the object limit reached, the builder's warning
+ * limit), the second half's documents or items are decoded again into b
+ * after the first's. On success *warnings (when warnings is not NULL)
  * is a new array of the warnings, made outside the arena; NULL warnings
  * collects none. Errors as api_manifest_decode(), without line and
  * column. Returns 0 or -1. */
 int api_manifest_decode_body(struct np_builder *b, const char *body, size_t len,
                              enum api_format fmt, const struct api_limits *lim,
                              json_t **warnings, struct np_error *err);
+
+/* How many JSON Lists have had the second half of their items decoded on
+ * the second thread, and how many of those decodes b then absorbed (the
+ * others were decoded again after the first half); tests read them. */
+extern atomic_size_t api_json_halves_decoded;
+extern atomic_size_t api_json_halves_absorbed;
 
 /* Picks the format from a Content-Type value (parameters such as charset are
  * ignored). Returns 0, or -1 with err set (NP_E_UNSUPPORTED_MEDIA_TYPE). */

@@ -28,7 +28,9 @@
  * api_manifest_decode_body() takes an upload from its bytes to the builder.
  * A large YAML stream is decoded as two halves at once, each on the thread
  * that parsed it, and put back together so that the answer is the one
- * decoding the documents in order gives, errors and warnings included.
+ * decoding the documents in order gives, errors and warnings included; so
+ * are the items of a large JSON List, the second half's at their index in
+ * the List.
  */
 #include "api/internal.h"
 
@@ -1258,6 +1260,36 @@ is_list_kind(const char *kind)
 static int decode_value(struct decoder *d, const json_t *v,
                         const char *list_api_version, const char *list_kind);
 
+/* Decodes items[from] on of a List of kind list_kind, at the path of its
+ * items; the List's item i is items[i - base] (base is not 0 for the
+ * second half of a split List, whose items are those after the split). */
+static int
+decode_items(struct decoder *d, const json_t *items, size_t from, size_t base,
+             const char *api_version, const char *list_kind)
+{
+    char *item_kind = NULL;
+    size_t mark, i;
+
+    if (strcmp(list_kind, "List") != 0) {
+        item_kind =
+            np_arena_strndup(&d->arena, list_kind, strlen(list_kind) - 4);
+        if (item_kind == NULL)
+            return nomem(d);
+    }
+    mark = path_key(d, "items");
+    for (i = from; i < base + json_array_size(items); i++) {
+        size_t imark = path_index(d, i);
+
+        if (decode_value(d, json_array_get(items, i - base),
+                         item_kind == NULL ? NULL : api_version,
+                         item_kind) != 0)
+            return -1;
+        path_restore(d, imark);
+    }
+    path_restore(d, mark);
+    return 0;
+}
+
 /* Decodes the items of a List. Items of a typed list (PodList, as the API
  * server returns it) may leave out kind and apiVersion, which they then
  * inherit, as client-go's UnstructuredList does; kind: List items must
@@ -1267,31 +1299,12 @@ decode_list(struct decoder *d, const json_t *obj, const char *api_version,
             const char *kind)
 {
     json_t *items;
-    json_t *v;
-    char *item_kind = NULL;
-    size_t mark, i;
 
     if (opt_array(d, obj, "items", &items) != 0)
         return -1;
     if (items == NULL)
         return 0;
-    if (strcmp(kind, "List") != 0) {
-        item_kind = np_arena_strndup(&d->arena, kind, strlen(kind) - 4);
-        if (item_kind == NULL)
-            return nomem(d);
-    }
-    mark = path_key(d, "items");
-    json_array_foreach(items, i, v)
-    {
-        size_t imark = path_index(d, i);
-
-        if (decode_value(d, v, item_kind == NULL ? NULL : api_version,
-                         item_kind) != 0)
-            return -1;
-        path_restore(d, imark);
-    }
-    path_restore(d, mark);
-    return 0;
+    return decode_items(d, items, 0, 0, api_version, kind);
 }
 
 /* Decodes one document or List item v at the current path. */
@@ -1349,6 +1362,20 @@ decode_value(struct decoder *d, const json_t *v, const char *list_api_version,
     return warn_skipped(d, v, kind, "kind not evaluated");
 }
 
+static void
+decoder_init(struct decoder *d, struct np_builder *b,
+             const struct api_limits *lim, json_t *warnings, size_t nobjects,
+             struct np_error *err)
+{
+    memset(d, 0, sizeof(*d));
+    d->b = b;
+    d->lim = lim;
+    d->warnings = warnings;
+    d->err = err;
+    d->nobjects = nobjects;
+    np_arena_init(&d->arena);
+}
+
 /* Decodes documents from to to of docs into b; *nobjects counts the objects
  * of the upload decoded before them, and after them on return. */
 static int
@@ -1360,13 +1387,7 @@ decode_docs(struct np_builder *b, const struct api_docs *docs, size_t from,
     size_t i;
     int rc = 0;
 
-    memset(&d, 0, sizeof(d));
-    d.b = b;
-    d.lim = lim;
-    d.warnings = warnings;
-    d.err = err;
-    d.nobjects = *nobjects;
-    np_arena_init(&d.arena);
+    decoder_init(&d, b, lim, warnings, *nobjects, err);
     for (i = from; i < to; i++) {
         d.doc = docs->index[i];
         path_restore(&d, 0);
@@ -1400,7 +1421,46 @@ api_manifest_decode(struct np_builder *b, const struct api_docs *docs,
 
 /* --- whole bodies, two halves at once --- */
 
-/* One half of a YAML stream decoded on its own thread. */
+atomic_size_t api_json_halves_decoded;
+atomic_size_t api_json_halves_absorbed;
+
+/* The kind and apiVersion of list, the only document of a JSON body split
+ * in halves, when decoding it decodes its items: it is a List kind with
+ * both strings. Otherwise false: the body is then decoded as a whole. */
+static bool
+split_list(const json_t *list, const char **api_version, const char **kind)
+{
+    *kind = json_string_value(member(list, "kind"));
+    *api_version = json_string_value(member(list, "apiVersion"));
+    return *kind != NULL && *api_version != NULL && is_list_kind(*kind);
+}
+
+/* Decodes the items from from on of the List docs holds alone into b, as
+ * decode_docs() would once it reached them; the List's item i is
+ * items[i - base]. */
+static int
+decode_list_items(struct np_builder *b, const struct api_docs *docs,
+                  const json_t *items, size_t from, size_t base,
+                  const struct api_limits *lim, json_t *warnings,
+                  size_t *nobjects, struct np_error *err)
+{
+    struct decoder d;
+    const char *api_version, *kind;
+    int rc = 0;
+
+    decoder_init(&d, b, lim, warnings, *nobjects, err);
+    d.doc = docs->index[0];
+    if (split_list(docs->docs[0], &api_version, &kind))
+        rc = decode_items(&d, items, from, base, api_version, kind);
+    if (rc != 0 && err != NULL)
+        err->document = d.doc;
+    np_arena_free_all(&d.arena);
+    *nobjects = d.nobjects;
+    return rc;
+}
+
+/* One half of a YAML stream or of a JSON List's items, decoded on its own
+ * thread. */
 struct body_half {
     struct np_builder *b; /* the caller's for the first half, else owned */
     json_t *warnings;     /* in the half's arena; NULL when none wanted */
@@ -1414,21 +1474,34 @@ struct body_half {
 struct body_decode {
     const struct api_limits *lim;
     bool want_warnings;
+    bool list;         /* the halves are those of a JSON List's items */
+    size_t first_item; /* the List's first item of the second half */
     struct body_half half[2];
 };
 
 /* api_docs_half_fn: decodes one half into its builder. The first half goes
  * straight into the caller's builder, as the sequential decode would put
  * it; the second into a builder of its own, checked against the first's
- * once both are done. */
+ * once both are done. The first half of a JSON List is the List with the
+ * items before the split, decoded as the document it is; the second, the
+ * items after the split, decoded at their place in the List. */
 static void
 decode_half(void *arg, int i, const struct api_docs *docs)
 {
     struct body_decode *bd = arg;
     struct body_half *h = &bd->half[i];
+    const char *api_version, *kind;
 
+    /* Both halves leave a List whose items the decode would not read to
+     * the decode of the whole body. */
+    if (docs->items != NULL && !split_list(docs->docs[0], &api_version, &kind))
+        return;
     h->ran = true;
     h->ndocs = docs->n;
+    if (i == 1 && docs->items != NULL) {
+        bd->list = true;
+        bd->first_item = docs->first_item;
+    }
     if (i == 1) {
         h->b = np_builder_new();
         if (bd->want_warnings)
@@ -1438,8 +1511,15 @@ decode_half(void *arg, int i, const struct api_docs *docs)
             return;
         }
     }
-    h->rc = decode_docs(h->b, docs, 0, docs->n, bd->lim, h->warnings,
-                        &h->nobjects, &h->err);
+    if (i == 1 && docs->items != NULL) {
+        h->rc = decode_list_items(h->b, docs, docs->items, docs->first_item,
+                                  docs->first_item, bd->lim, h->warnings,
+                                  &h->nobjects, &h->err);
+        atomic_fetch_add(&api_json_halves_decoded, 1);
+    } else {
+        h->rc = decode_docs(h->b, docs, 0, docs->n, bd->lim, h->warnings,
+                            &h->nobjects, &h->err);
+    }
 }
 
 /* Sets err to src unless an error is set already (the first error wins).
@@ -1481,6 +1561,8 @@ join_halves(struct body_decode *bd, struct np_builder *b,
             if (warnings != NULL &&
                 json_array_extend(warnings, second->warnings) != 0)
                 return np_error_set(err, NP_E_NOMEM, "out of memory");
+            if (bd->list)
+                atomic_fetch_add(&api_json_halves_absorbed, 1);
             return 0;
         }
         if (e.code != NP_E_DUPLICATE_OBJECT)
@@ -1489,6 +1571,10 @@ join_halves(struct body_decode *bd, struct np_builder *b,
     /* Anything else is decoded again, after the first half: the error the
      * second half met, the duplicate with its document and path, or the
      * object over the limit, whichever the stream reaches first. */
+    if (bd->list)
+        return decode_list_items(
+            b, docs, json_object_get(docs->docs[0], "items"), bd->first_item, 0,
+            lim, warnings, &nobjects, err);
     return decode_docs(b, docs, first->ndocs, docs->n, lim, warnings, &nobjects,
                        err);
 }

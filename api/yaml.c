@@ -1604,6 +1604,11 @@ parse_json(const char *body, size_t len, const struct api_limits *lim,
  * which is the same List holding the first items. Appending the second
  * thread's items to it gives the tree that parsing the whole body gives.
  *
+ * As for YAML, once both threads have parsed cleanly each may go on with
+ * its half (fn): this one with the List holding the first items, the other
+ * with the items after the split, which it reads the List's kind and
+ * apiVersion for. The items are appended once both are done.
+ *
  * Anything unusual (the body is not an object, no "items" array reaching
  * past the middle, a limit broken, any error in either thread) makes the
  * caller parse the body in one go, which then gives the exact answer, and
@@ -1775,6 +1780,13 @@ struct json_half {
     bool ok;          /* every item up to the close parsed */
     bool use_arena;
     struct api_jarena arena;
+    /* With fn, the threads meet once both are parsed, under lock. */
+    api_docs_half_fn *fn;
+    void *arg;
+    bool parsed;          /* this thread is done parsing */
+    bool decided;         /* the first half is parsed and go is set */
+    bool go;              /* both halves parsed cleanly: run fn */
+    struct api_docs list; /* for fn: the List with the first half's items */
 };
 
 static size_t
@@ -1785,24 +1797,13 @@ skip_json_space(const char *body, size_t end, size_t i)
     return i;
 }
 
-static void *
-json_half_main(void *arg)
+/* Parses the items from the split to the close into h->items. */
+static void
+json_half_items(struct json_half *h, size_t close)
 {
-    struct json_half *h = arg;
     const char *body = h->body;
-    size_t close, pos;
-    bool scanned;
+    size_t pos;
 
-    scanned = split_rest(body, h->len, h->split, h->lim, &close);
-    pthread_mutex_lock(&h->lock);
-    h->close = scanned ? close : 0;
-    h->scanned = true;
-    pthread_cond_signal(&h->cond);
-    pthread_mutex_unlock(&h->lock);
-    if (!scanned)
-        return NULL;
-    if (h->use_arena)
-        api_jarena_enter(&h->arena);
     h->items = json_array();
     pos = h->split + 1;
     while (h->items != NULL && !atomic_load(&h->stop)) {
@@ -1831,6 +1832,46 @@ json_half_main(void *arg)
             break;
         pos++;
     }
+}
+
+/* Tells the first half this one is parsed, and runs fn on its items once
+ * the first half is parsed too and both parsed cleanly. */
+static void
+json_half_meet(struct json_half *h)
+{
+    bool go;
+
+    pthread_mutex_lock(&h->lock);
+    h->parsed = true;
+    pthread_cond_broadcast(&h->cond);
+    while (!h->decided)
+        pthread_cond_wait(&h->cond, &h->lock);
+    go = h->go;
+    pthread_mutex_unlock(&h->lock);
+    if (go)
+        h->fn(h->arg, 1, &h->list);
+}
+
+static void *
+json_half_main(void *arg)
+{
+    struct json_half *h = arg;
+    const char *body = h->body;
+    size_t close;
+    bool scanned;
+
+    scanned = split_rest(body, h->len, h->split, h->lim, &close);
+    pthread_mutex_lock(&h->lock);
+    h->close = scanned ? close : 0;
+    h->scanned = true;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+    if (h->use_arena)
+        api_jarena_enter(&h->arena);
+    if (scanned)
+        json_half_items(h, close);
+    if (h->fn != NULL)
+        json_half_meet(h);
     if (h->use_arena)
         api_jarena_leave();
     return NULL;
@@ -1873,22 +1914,28 @@ json_read_first(void *buf, size_t buflen, void *arg)
     return n;
 }
 
-/* Parses a JSON List body on two threads. Returns 0 with out filled, or 1
- * (out empty, nothing reported) when the body must be parsed in one go. */
+/* Parses a JSON List body on two threads, running fn (may be NULL) on each
+ * half's items once both parsed. Returns 0 with out filled; 1 (out empty,
+ * nothing reported, fn not run) when the body must be parsed in one go; or
+ * -1 with err set (NP_E_NOMEM) when fn ran but the items could not be put
+ * together. */
 static int
 parse_json_halves(const char *body, size_t len, const struct api_limits *lim,
-                  struct api_docs *out)
+                  api_docs_half_fn *fn, void *arg, struct api_docs *out,
+                  struct np_error *err)
 {
     struct api_jarena *scope = api_jarena_current();
     struct api_jarena first_arena;
     struct json_half h;
     struct json_reader r;
+    struct api_docs list;
     pthread_t thread;
     json_error_t jerr;
     json_t *v = NULL;
-    json_t *items;
+    json_t *items = NULL;
     size_t split, nbefore, cap = 0;
-    int first_line;
+    int first_line, zero = 0;
+    bool go;
     int rc = 1;
 
     if (!split_find(body, len, lim, &split, &nbefore, &first_line))
@@ -1898,6 +1945,8 @@ parse_json_halves(const char *body, size_t len, const struct api_limits *lim,
     h.len = len;
     h.split = split;
     h.lim = lim;
+    h.fn = fn;
+    h.arg = arg;
     atomic_init(&h.stop, false);
     h.use_arena = scope != NULL;
     api_jarena_init(&h.arena);
@@ -1921,24 +1970,62 @@ parse_json_halves(const char *body, size_t len, const struct api_limits *lim,
                            JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (v == NULL)
         atomic_store(&h.stop, true);
-    pthread_join(thread, NULL);
     if (scope != NULL)
         api_jarena_enter(scope);
+    items = json_object_get(v, "items");
+    if (fn != NULL) {
+        pthread_mutex_lock(&h.lock);
+        while (!h.parsed)
+            pthread_cond_wait(&h.cond, &h.lock);
+        go = v != NULL && h.ok && json_is_array(items) &&
+             json_array_size(items) == nbefore;
+        /* fn runs in the caller's scope, which then must own the List. */
+        if (go && scope != NULL && api_jarena_adopt(scope, &first_arena) != 0)
+            go = false;
+        memset(&list, 0, sizeof(list));
+        if (go) {
+            /* Both halves see the List as the first half has it. */
+            list.n = 1;
+            list.docs = &v;
+            list.index = &zero;
+            list.line = &first_line;
+            list.in_arena = scope != NULL;
+            h.list = list;
+            h.list.items = h.items;
+            h.list.first_item = nbefore;
+            list.items = items;
+        }
+        h.go = go;
+        h.decided = true;
+        pthread_cond_broadcast(&h.cond);
+        pthread_mutex_unlock(&h.lock);
+        if (go)
+            fn(arg, 0, &list);
+    }
+    pthread_join(thread, NULL);
     if (v == NULL || !h.ok)
         goto out;
-    items = json_object_get(v, "items");
     if (!json_is_array(items) || json_array_size(items) != nbefore)
         goto out;
     if (scope != NULL && (api_jarena_adopt(scope, &first_arena) != 0 ||
                           api_jarena_adopt(scope, &h.arena) != 0))
-        goto out;
+        goto nomem;
     if (json_array_extend(items, h.items) != 0)
-        goto out;
+        goto nomem;
     rc = docs_append(out, &cap, v, 0, first_line) == 0 ? 0 : 1;
     /* docs_append() stole v, or released it. */
     v = NULL;
     if (rc == 0)
         atomic_fetch_add(&api_json_halves_parsed, 1);
+    else if (h.go)
+        rc = np_error_set(err, NP_E_NOMEM, "out of memory reading the body");
+    goto out;
+nomem:
+    /* Without fn having run the body may still be parsed in one go; with
+     * it, the caller has done its work on the halves and cannot start
+     * over. */
+    if (h.go)
+        rc = np_error_set(err, NP_E_NOMEM, "out of memory reading the body");
 out:
     if (scope == NULL) {
         json_decref(v);
@@ -1980,8 +2067,10 @@ api_docs_parse_halves(const char *body, size_t len, enum api_format fmt,
         lim = &no_limits;
     if (fmt == API_FORMAT_JSON) {
         rc = len >= api_json_halves_min_bytes
-                 ? parse_json_halves(body, len, lim, out)
+                 ? parse_json_halves(body, len, lim, fn, arg, out, err)
                  : 1;
+        if (rc == -1)
+            return rc;
         if (rc == 1)
             rc = parse_json(body, len, lim, out, err);
     } else {

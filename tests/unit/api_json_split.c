@@ -1,6 +1,8 @@
 /*
  * Large JSON Lists are parsed on two threads: the second half of their
- * items on a thread of its own (api_docs_parse_halves()). Every upload here
+ * items on a thread of its own (api_docs_parse_halves()), which also
+ * decodes them into a builder of its own for the upload's to absorb, or,
+ * when that could answer otherwise, has them decoded again. Every upload here
  * is sent twice, in-process: once with api_json_halves_min_bytes lowered so
  * that it is split, and once with it at SIZE_MAX (the whole body in one go).
  * The answers, status and body byte for byte, and the state left behind
@@ -107,6 +109,10 @@ struct list_opts {
     int comma_after;   /* a second comma after this item */
     int nocomma_after; /* no comma after this item */
     int stray_after;   /* a semicolon instead of the comma after this item */
+    int copy_at;       /* this item is a copy of item copy_of */
+    int copy_of;
+    int name_base;      /* added to the number in every item's name */
+    bool port_warnings; /* Pods name a port twice: a builder warning each */
 };
 
 static struct list_opts
@@ -123,6 +129,8 @@ list_defaults(void)
         .comma_after = -1,
         .nocomma_after = -1,
         .stray_after = -1,
+        .copy_at = -1,
+        .copy_of = -1,
     };
 
     return o;
@@ -135,6 +143,8 @@ add_item(struct buf *b, const struct list_opts *o, int i, const char *indent)
 {
     int k;
 
+    if (i == o->copy_at)
+        i = o->copy_of;
     if (i == o->scalar_at) {
         add(b, "%s7", indent);
         return;
@@ -189,20 +199,26 @@ add_item(struct buf *b, const struct list_opts *o, int i, const char *indent)
             indent);
     if (i % 9 != 0 && i % 3 == 0) {
         add(b, "%s        \"labels\": {\"team\": \"t%d\"},\n", indent, i % 5);
-        add(b, "%s        \"name\": \"ns-%d\"\n", indent, i);
+        add(b, "%s        \"name\": \"ns-%d\"\n", indent, i + o->name_base);
         add(b, "%s    }\n", indent);
         add(b, "%s}", indent);
         return;
     }
     add(b, "%s        \"labels\": {\"app\": \"%s\"},\n", indent,
         i == o->bad_at ? "-bad-" : "web");
-    add(b, "%s        \"name\": \"pod-%d\",\n", indent, i);
+    add(b, "%s        \"name\": \"pod-%d\",\n", indent, i + o->name_base);
     add(b, "%s        \"namespace\": \"ns-%d\"\n", indent,
         (i / 3) * 3 % 9 == 0 ? 3 : (i / 3) * 3);
     add(b, "%s    },\n", indent);
     if (i % 9 == 0) {
         add(b, "%s    \"spec\": {\"ports\": [{\"port\": 80}]}\n", indent);
     } else {
+        if (o->port_warnings)
+            add(b,
+                "%s    \"spec\": {\"containers\": [{\"name\": \"c\", "
+                "\"ports\": [{\"name\": \"http\", \"containerPort\": 80}, "
+                "{\"name\": \"http\", \"containerPort\": 81}]}]},\n",
+                indent);
         add(b,
             "%s    \"status\": {\"podIP\": \"10.%d.%d.%d\", "
             "\"podIPs\": [{\"ip\": \"10.%d.%d.%d\"}]}\n",
@@ -633,4 +649,183 @@ Test(json_split, parsing_outside_an_arena)
     api_json_halves_min_bytes = ts.saved;
     cr_assert_eq(err.code, NP_E_SYNTAX);
     free(body);
+}
+
+/* --- the second half of the items decoded on the second thread --- */
+
+/* PUTs (or POSTs) the List o gives to both contexts, as put_both(), and
+ * asserts that the split context decoded the second half of its items on
+ * the second thread, and whether that decode was absorbed (rather than
+ * decoded again after the first half). Returns the answer. */
+static char *
+send_decoded(const char *method, const struct list_opts *o, int want,
+             const char *text, bool absorbed)
+{
+    size_t parsed = atomic_load(&api_json_halves_parsed);
+    size_t decoded = atomic_load(&api_json_halves_decoded);
+    size_t taken = atomic_load(&api_json_halves_absorbed);
+    char *body = list_body(o);
+    char *answer;
+    int status;
+
+    cr_assert_gt(strlen(body), (size_t)TEST_MIN_BYTES);
+    status = tsplit_both(&ts, method, "/state", body, &answer);
+    cr_assert_eq(status, want, "%s", answer);
+    if (text != NULL)
+        cr_assert_not_null(strstr(answer, text), "no \"%s\" in %s", text,
+                           answer);
+    cr_assert_eq(atomic_load(&api_json_halves_parsed) - parsed, 1u);
+    cr_assert_eq(atomic_load(&api_json_halves_decoded) - decoded, 1u);
+    cr_assert_eq(atomic_load(&api_json_halves_absorbed) - taken,
+                 absorbed ? 1u : 0u, "absorbed: %d", absorbed);
+    free(body);
+    tsplit_same_state(&ts);
+    return answer;
+}
+
+static void
+put_decoded(const struct list_opts *o, int want, const char *text,
+            bool absorbed)
+{
+    free(send_decoded("PUT", o, want, text, absorbed));
+}
+
+/* Skipped kinds warn from both halves, in the order of the items, with
+ * their index in the whole List. */
+Test(json_split, the_second_half_decoded_and_absorbed)
+{
+    struct list_opts o = list_defaults();
+    int at = item_after_split(&o);
+    char *answer = send_decoded("PUT", &o, 200, NULL, true);
+    const char *first =
+        strstr(answer, "\"document 0 (items[9]): skipped Service "
+                       "ns-3/pod-9 (kind not evaluated)\"");
+    const char *second =
+        strstr(answer, "\"document 0 (items[234]): skipped Service "
+                       "ns-3/pod-234 (kind not evaluated)\"");
+
+    cr_assert_lt(at, 234);
+    cr_assert_not_null(first, "%s", answer);
+    cr_assert_not_null(second, "%s", answer);
+    cr_assert_lt(first, second);
+    free(answer);
+}
+
+Test(json_split, a_typed_list_decoded_in_halves)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    char *typed = replace(body, "\"kind\": \"List\"", "\"kind\": \"PodList\"");
+    size_t decoded = atomic_load(&api_json_halves_decoded);
+    size_t taken = atomic_load(&api_json_halves_absorbed);
+
+    put_both(typed, 200, "skipped Service ns-3/pod-234", true);
+    cr_assert_eq(atomic_load(&api_json_halves_decoded) - decoded, 1u);
+    cr_assert_eq(atomic_load(&api_json_halves_absorbed) - taken, 1u);
+    free(typed);
+    free(body);
+}
+
+/* An object that is not a List is decoded whole: its items are not read. */
+Test(json_split, an_object_with_items_that_is_not_a_list)
+{
+    struct list_opts o = list_defaults();
+    char *body = list_body(&o);
+    char *pod = replace(body, "\"kind\": \"List\"", "\"kind\": \"ConfigMap\"");
+    size_t decoded = atomic_load(&api_json_halves_decoded);
+
+    put_both(pod, 200, "skipped ConfigMap", true);
+    cr_assert_eq(atomic_load(&api_json_halves_decoded) - decoded, 0u);
+    free(pod);
+    free(body);
+}
+
+Test(json_split, an_invalid_object_in_the_decoded_second_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.bad_at = 200;
+    put_decoded(&o, 400, "\"path\":\"items[200].metadata.labels", false);
+    o.bad_at = 239;
+    put_decoded(&o, 400, "\"path\":\"items[239].metadata.labels", false);
+}
+
+Test(json_split, a_duplicate_across_the_halves)
+{
+    struct list_opts o = list_defaults();
+
+    /* A Pod, then a Namespace. */
+    o.copy_at = 200;
+    o.copy_of = 20;
+    put_decoded(&o, 400, "items[200]", false);
+    o.copy_at = 201;
+    o.copy_of = 3;
+    put_decoded(&o, 400, "items[201]", false);
+}
+
+Test(json_split, a_duplicate_within_the_second_half)
+{
+    struct list_opts o = list_defaults();
+
+    o.copy_at = 210;
+    o.copy_of = 200;
+    put_decoded(&o, 400, "items[210]", false);
+}
+
+Test(json_split, max_objects_around_the_split)
+{
+    struct list_opts o = list_defaults();
+    int at = item_after_split(&o);
+    size_t max[] = { (size_t)at - 1,
+                     (size_t)at,
+                     (size_t)at + 1,
+                     (size_t)at + 10,
+                     239,
+                     240,
+                     241 };
+    size_t i;
+
+    for (i = 0; i < sizeof(max) / sizeof(max[0]); i++) {
+        ts.split.cfg.limits.max_objects = max[i];
+        ts.seq.cfg.limits.max_objects = max[i];
+        put_decoded(&o, max[i] >= 240 ? 200 : 400,
+                    max[i] >= 240 ? NULL : "max_objects",
+                    max[i] >= (size_t)240);
+    }
+}
+
+/* Each Pod names a port twice: the builder warns once a Pod, up to
+ * NP_BUILDER_MAX_WARNINGS. */
+Test(json_split, builder_warnings_up_to_their_limit)
+{
+    struct list_opts o = list_defaults();
+
+    o.port_warnings = true;
+    put_decoded(&o, 200, "(items[238]): Pod ns-237/pod-238: port name", true);
+    /* About 1330 Pods: more warnings than the limit, the first half's
+     * under it. */
+    o.nitems = 2000;
+    cr_assert_gt(o.nitems * 2 / 3, NP_BUILDER_MAX_WARNINGS);
+    cr_assert_lt(o.nitems * 2 / 3 / 2, NP_BUILDER_MAX_WARNINGS);
+    put_decoded(&o, 200, "port name", false);
+    /* The first half's alone over it. */
+    o.nitems = 3400;
+    put_decoded(&o, 200, "port name", false);
+}
+
+Test(json_split, a_merge_over_the_state)
+{
+    struct list_opts o = list_defaults();
+
+    put_decoded(&o, 200, NULL, true);
+    /* New objects, and objects of the state uploaded again. */
+    o.name_base = 120;
+    o.port_warnings = true;
+    free(send_decoded("POST", &o, 200, "port name", true));
+    o.copy_at = 200;
+    o.copy_of = 20;
+    free(send_decoded("POST", &o, 400, "items[200]", false));
+    o.copy_at = -1;
+    o.bad_at = 230;
+    free(send_decoded("POST", &o, 400, "items[230]", false));
 }
