@@ -19,7 +19,7 @@
 struct srv_http;
 
 /* Starts listening on cfg->addr with a pool of cfg->threads threads, each
- * polling its own connections (epoll where available, poll otherwise),
+ * polling its own connections with poll(),
  * serving HTTPS with cfg->tls_cert and cfg->tls_key when given, and asking
  * for the tokens of cfg->token_file when given (read here, once).
  * ctx is borrowed and must outlive the daemon; cfg is read only during the
@@ -32,7 +32,8 @@ struct srv_http *srv_http_start(const struct srv_config *cfg,
 /* Returns the port the server listens on (useful when the port was 0). */
 unsigned srv_http_port(const struct srv_http *h);
 
-/* Returns "epoll" or "poll", the polling mode of the worker threads. */
+/* Returns "poll", the polling mode of the worker threads (for the
+ * readiness line). */
 const char *srv_http_mode(const struct srv_http *h);
 
 /* Returns "https" with --tls-cert, else "http". */
