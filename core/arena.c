@@ -27,8 +27,9 @@ np_arena_init(struct np_arena *a)
     a->total = 0;
 }
 
-void *
-np_arena_alloc(struct np_arena *a, size_t n)
+/* n bytes aligned for any type, not cleared. */
+static void *
+alloc_raw(struct np_arena *a, size_t n)
 {
     struct np_arena_block *b;
     size_t size;
@@ -50,7 +51,6 @@ np_arena_alloc(struct np_arena *a, size_t n)
              * its free space. */
             b->next = a->head->next;
             a->head->next = b;
-            memset(b->data, 0, n);
             a->total += n;
             return b->data;
         }
@@ -61,7 +61,16 @@ np_arena_alloc(struct np_arena *a, size_t n)
     p = a->head->data + a->used;
     a->used += n;
     a->total += n;
-    memset(p, 0, n);
+    return p;
+}
+
+void *
+np_arena_alloc(struct np_arena *a, size_t n)
+{
+    void *p = alloc_raw(a, n);
+
+    if (p != NULL)
+        memset(p, 0, n == 0 ? 1 : n);
     return p;
 }
 
@@ -80,7 +89,8 @@ np_arena_strndup(struct np_arena *a, const char *s, size_t n)
 
     if (s == NULL)
         return NULL;
-    p = np_arena_alloc(a, n + 1);
+    /* Every byte is written below: no need to clear them first. */
+    p = alloc_raw(a, n + 1);
     if (p == NULL)
         return NULL;
     memcpy(p, s, n);

@@ -174,8 +174,28 @@ np_cidr_format(const struct np_cidr *c, char *buf, size_t len)
 {
     char ip[NP_IP_STRLEN];
 
+    size_t n;
+    unsigned pfx = c->prefix;
+    char tail[5], *t = tail;
+
+    if (len == 0)
+        return;
+    /* Traces format these in every ipBlock sentence: no printf. */
     np_ip_format(&c->ip, ip, sizeof(ip));
-    snprintf(buf, len, "%s/%u", ip, (unsigned)c->prefix);
+    *t++ = '/';
+    if (pfx >= 100)
+        *t++ = (char)('0' + pfx / 100);
+    if (pfx >= 10)
+        *t++ = (char)('0' + pfx / 10 % 10);
+    *t++ = (char)('0' + pfx % 10);
+    n = strlen(ip);
+    if (n > len - 1)
+        n = len - 1;
+    memcpy(buf, ip, n);
+    if ((size_t)(t - tail) > len - 1 - n)
+        t = tail + (len - 1 - n);
+    memcpy(buf + n, tail, (size_t)(t - tail));
+    buf[n + (size_t)(t - tail)] = '\0';
 }
 
 bool
