@@ -416,11 +416,13 @@ verdict_reason_text(const struct np_snapshot *snap, const struct np_query *q,
 static void
 w_ref(struct api_jw *w, const char *ns, const char *name)
 {
-    api_jw_string_begin(w);
-    api_jw_string_add(w, ns);
-    api_jw_string_add(w, "/");
-    api_jw_string_add(w, name);
-    api_jw_string_end(w);
+    size_t start;
+    struct np_text *t = api_jw_text_begin(w, &start);
+
+    np_text_puts(t, ns);
+    np_text_put(t, "/", 1);
+    np_text_puts(t, name);
+    api_jw_text_end(w, start);
 }
 
 static void
@@ -486,15 +488,16 @@ cpy(char *p, const char *s)
     return p + n;
 }
 
-/* "spec.DIR[rule]" and, with field, ".FIELD[i]". */
-static void
-w_path(struct api_jw *w, enum np_dir dir, uint32_t rule, const char *field,
-       uint32_t i)
-{
-    /* dir and field are short names of ours: the path always fits. */
-    char buf[64], *p = buf;
+/* Copies a string literal to p; evaluates to the end. */
+#define CPY_LIT(p, lit)                                                        \
+    (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
-    p = cpy(p, "spec.");
+/* spec.DIR[rule] and, with field, .FIELD[i] (no quotes) at p; returns the
+ * end. dir and field are short names of ours. */
+static char *
+cpy_path(char *p, enum np_dir dir, uint32_t rule, const char *field, uint32_t i)
+{
+    p = CPY_LIT(p, "spec.");
     p = cpy(p, np_dir_name(dir));
     *p++ = '[';
     p = cpy_uint(p, rule);
@@ -506,53 +509,105 @@ w_path(struct api_jw *w, enum np_dir dir, uint32_t rule, const char *field,
         p = cpy_uint(p, i);
         *p++ = ']';
     }
-    *p = '\0';
-    api_jw_string(w, buf);
+    return p;
 }
 
+/* "spec.DIR[rule]" and, with field, ".FIELD[i]". */
 static void
-w_match_results(struct api_jw *w, const struct np_match_result *m, uint32_t n,
-                enum np_dir dir, uint32_t rule, const char *field)
+w_path(struct api_jw *w, enum np_dir dir, uint32_t rule, const char *field,
+       uint32_t i)
 {
+    char buf[80], *p = buf;
+
+    *p++ = '"';
+    p = cpy_path(p, dir, rule, field, i);
+    *p++ = '"';
+    api_jw_raw(w, buf, (size_t)(p - buf));
+}
+
+/* A result's reason: its text, or written by np_say_*() straight into the
+ * answer (np_eval_trace_lazy()). */
+enum say_what { SAY_MATCH, SAY_RULE, SAY_POLICY };
+
+static void
+w_reason(struct api_jw *w, struct np_say_ctx *c, const char *reason,
+         enum say_what what, const void *result)
+{
+    struct np_text *t;
+    size_t start;
+
+    if (reason != NULL || c == NULL) {
+        api_jw_string(w, reason != NULL ? reason : "");
+        return;
+    }
+    t = api_jw_text_begin(w, &start);
+    if (what == SAY_MATCH)
+        np_say_match(c, result, t);
+    else if (what == SAY_RULE)
+        np_say_rule(c, result, t);
+    else
+        np_say_policy(c, result, t);
+    api_jw_text_end(w, start);
+}
+
+static char *
+cpy_bool(char *p, bool b)
+{
+    return b ? CPY_LIT(p, "true") : CPY_LIT(p, "false");
+}
+
+/* Every byte of a trace item but its reason is ours: written in one copy
+ * up to the reason's key. */
+static void
+w_match_results(struct api_jw *w, struct np_say_ctx *c,
+                const struct np_match_result *m, uint32_t n, enum np_dir dir,
+                uint32_t rule, const char *field)
+{
+    char buf[160], *p;
     uint32_t i;
 
     api_jw_array(w);
     for (i = 0; i < n; i++) {
-        api_jw_object(w);
-        API_JW_KEY(w, "index");
-        api_jw_int(w, i);
-        API_JW_KEY(w, "path");
-        w_path(w, dir, rule, field, i);
-        API_JW_KEY(w, "matched");
-        api_jw_bool(w, m[i].matched);
-        API_JW_KEY(w, "reason");
-        api_jw_string(w, m[i].reason != NULL ? m[i].reason : "");
-        api_jw_end_object(w);
+        p = CPY_LIT(buf, "{\"index\":");
+        p = cpy_uint(p, i);
+        p = CPY_LIT(p, ",\"path\":\"");
+        p = cpy_path(p, dir, rule, field, i);
+        p = CPY_LIT(p, "\",\"matched\":");
+        p = cpy_bool(p, m[i].matched);
+        p = CPY_LIT(p, ",\"reason\":");
+        api_jw_raw_key(w, buf, (size_t)(p - buf));
+        w_reason(w, c, m[i].reason, SAY_MATCH, &m[i]);
+        api_jw_raw_more(w, "}", 1);
     }
     api_jw_end_array(w);
 }
 
 static void
-w_rule_result(struct api_jw *w, const struct np_rule_result *r, enum np_dir dir)
+w_rule_result(struct api_jw *w, struct np_say_ctx *c,
+              const struct np_rule_result *r, enum np_dir dir)
 {
-    api_jw_object(w);
-    API_JW_KEY(w, "index");
-    api_jw_int(w, r->index);
-    API_JW_KEY(w, "path");
-    w_path(w, dir, r->index, NULL, 0);
-    API_JW_KEY(w, "matched");
-    api_jw_bool(w, r->matched);
-    API_JW_KEY(w, "peerMatched");
-    api_jw_bool(w, r->peer_ok);
-    API_JW_KEY(w, "portMatched");
-    api_jw_bool(w, r->port_ok);
-    API_JW_KEY(w, "reason");
-    api_jw_string(w, r->reason != NULL ? r->reason : "");
+    char buf[200], *p;
+
+    p = CPY_LIT(buf, "{\"index\":");
+    p = cpy_uint(p, r->index);
+    p = CPY_LIT(p, ",\"path\":\"");
+    p = cpy_path(p, dir, r->index, NULL, 0);
+    p = CPY_LIT(p, "\",\"matched\":");
+    p = cpy_bool(p, r->matched);
+    p = CPY_LIT(p, ",\"peerMatched\":");
+    p = cpy_bool(p, r->peer_ok);
+    p = CPY_LIT(p, ",\"portMatched\":");
+    p = cpy_bool(p, r->port_ok);
+    p = CPY_LIT(p, ",\"reason\":");
+    api_jw_raw_key(w, buf, (size_t)(p - buf));
+    w_reason(w, c, r->reason, SAY_RULE, r);
+    /* The keys below follow the reason: the comma rule of the rules array
+     * (not its first item any more) is theirs too. */
     API_JW_KEY(w, "peers");
-    w_match_results(w, r->peers, r->npeers, dir, r->index, peers_field(dir));
+    w_match_results(w, c, r->peers, r->npeers, dir, r->index, peers_field(dir));
     API_JW_KEY(w, "ports");
-    w_match_results(w, r->ports, r->nports, dir, r->index, "ports");
-    api_jw_end_object(w);
+    w_match_results(w, c, r->ports, r->nports, dir, r->index, "ports");
+    api_jw_raw_more(w, "}", 1);
 }
 
 static void
@@ -593,7 +648,7 @@ w_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
 }
 
 static void
-w_side(struct api_jw *w, const struct np_snapshot *snap,
+w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
        const struct np_side *side, const struct np_pod *pod)
 {
     uint32_t i, j;
@@ -650,11 +705,11 @@ w_side(struct api_jw *w, const struct np_snapshot *snap,
         API_JW_KEY(w, "allowed");
         api_jw_bool(w, p->allowed);
         API_JW_KEY(w, "reason");
-        api_jw_string(w, p->reason != NULL ? p->reason : "");
+        w_reason(w, c, p->reason, SAY_POLICY, p);
         API_JW_KEY(w, "rules");
         api_jw_array(w);
         for (j = 0; j < p->nrules; j++)
-            w_rule_result(w, &p->rules[j], side->dir);
+            w_rule_result(w, c, &p->rules[j], side->dir);
         api_jw_end_array(w);
         api_jw_end_object(w);
     }
@@ -667,7 +722,9 @@ api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
                   const struct api_query *aq, const struct np_verdict *v)
 {
     char reason[1024];
+    struct np_say_ctx c;
 
+    np_say_init(&c, snap, &aq->q);
     api_jw_object(w);
     API_JW_KEY(w, "allowed");
     api_jw_bool(w, v->allowed);
@@ -691,9 +748,9 @@ api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
     verdict_reason_text(snap, &aq->q, v, reason, sizeof(reason));
     api_jw_string(w, reason);
     API_JW_KEY(w, "egress");
-    w_side(w, snap, &v->egress, aq->q.from.pod);
+    w_side(w, snap, &c, &v->egress, aq->q.from.pod);
     API_JW_KEY(w, "ingress");
-    w_side(w, snap, &v->ingress, aq->q.to.pod);
+    w_side(w, snap, &c, &v->ingress, aq->q.to.pod);
     api_jw_end_object(w);
 }
 

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "core/builder.h"
 #include "core/error.h"
+#include "core/text.h"
 
 /* --- yaml.c: bodies to json_t documents --- */
 
@@ -262,9 +263,7 @@ api_handler_fn api_workload_isolation_get;
 #define API_JW_DEPTH 32
 
 struct api_jw {
-    char *p; /* owned */
-    size_t len, cap;
-    bool fail;
+    struct np_text t; /* the text written so far (t.p owned) */
     bool after_key;
     int depth;
     bool first[API_JW_DEPTH];
@@ -276,6 +275,19 @@ void api_jw_fini(struct api_jw *w);
 /* Returns the text (owned by the caller, NUL-terminated, *len bytes) and
  * leaves w empty, or NULL when writing failed or a container is open. */
 char *api_jw_finish(struct api_jw *w, size_t *len);
+
+/* A string value whose bytes are written straight into w's text, which
+ * api_jw_text_begin() lends (w must not be used until api_jw_text_end()).
+ * The bytes are escaped at the end should they need it. */
+struct np_text *api_jw_text_begin(struct api_jw *w, size_t *start);
+void api_jw_text_end(struct api_jw *w, size_t start);
+/* Text written as it is, for the parts of a trace whose every byte is
+ * ours: api_jw_raw_key() starts a value (the comma before it, if any) with
+ * text that ends in a key, so the next value follows that key;
+ * api_jw_raw_more() adds text after a value (closing what the raw text
+ * opened). */
+void api_jw_raw_key(struct api_jw *w, const char *text, size_t len);
+void api_jw_raw_more(struct api_jw *w, const char *text, size_t len);
 
 void api_jw_object(struct api_jw *w);
 void api_jw_end_object(struct api_jw *w);

@@ -15,59 +15,63 @@
 
 #include "api/internal.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* The first buffer: most answers with a trace fit in it, so writing one
  * reallocates rarely. */
 #define JW_FIRST_CAP 8192
 
-/* Makes room for more bytes and a NUL; sets w->fail when out of memory. */
+/* Makes room for more bytes and a NUL; sets w->t.fail when out of memory. */
 static void
 grow_slow(struct api_jw *w, size_t more)
 {
     size_t ncap;
     char *np;
 
-    if (w->fail)
+    if (w->t.fail)
         return;
-    ncap = w->cap == 0 ? JW_FIRST_CAP : w->cap;
-    while (ncap <= w->len + more)
+    ncap = w->t.cap == 0 ? JW_FIRST_CAP : w->t.cap;
+    while (ncap <= w->t.len + more)
         ncap *= 2;
-    np = realloc(w->p, ncap);
+    np = realloc(w->t.p, ncap);
     if (np == NULL) {
-        w->fail = true;
+        w->t.fail = true;
         return;
     }
-    w->p = np;
-    w->cap = ncap;
+    w->t.p = np;
+    w->t.cap = ncap;
 }
 
 static inline void
 grow(struct api_jw *w, size_t more)
 {
-    if (w->len + more >= w->cap)
+    if (w->t.len + more >= w->t.cap)
         grow_slow(w, more);
 }
 
 static inline void
 put(struct api_jw *w, const char *s, size_t n)
 {
-    if (w->len + n + 1 >= w->cap) {
+    if (w->t.len + n + 1 >= w->t.cap) {
         grow_slow(w, n + 1);
-        if (w->fail)
+        if (w->t.fail)
             return;
     }
-    memcpy(w->p + w->len, s, n);
-    w->len += n;
+    memcpy(w->t.p + w->t.len, s, n);
+    w->t.len += n;
 }
 
 static inline void
 putc1(struct api_jw *w, char c)
 {
-    if (w->len + 2 >= w->cap) {
+    if (w->t.len + 2 >= w->t.cap) {
         grow_slow(w, 2);
-        if (w->fail)
+        if (w->t.fail)
             return;
     }
-    w->p[w->len++] = c;
+    w->t.p[w->t.len++] = c;
 }
 
 /* The comma before a value, unless it follows a key or opens a container. */
@@ -105,7 +109,7 @@ api_jw_init(struct api_jw *w)
 void
 api_jw_fini(struct api_jw *w)
 {
-    free(w->p);
+    free(w->t.p);
     memset(w, 0, sizeof(*w));
 }
 
@@ -114,18 +118,18 @@ api_jw_finish(struct api_jw *w, size_t *len)
 {
     char *p;
 
-    if (w->fail || w->depth != 0) {
+    if (w->t.fail || w->depth != 0) {
         api_jw_fini(w);
         return NULL;
     }
     grow(w, 1);
-    if (w->fail) {
+    if (w->t.fail) {
         api_jw_fini(w);
         return NULL;
     }
-    w->p[w->len] = '\0';
-    p = w->p;
-    *len = w->len;
+    w->t.p[w->t.len] = '\0';
+    p = w->t.p;
+    *len = w->t.len;
     memset(w, 0, sizeof(*w));
     return p;
 }
@@ -136,7 +140,7 @@ open_container(struct api_jw *w, char c)
     sep(w);
     putc1(w, c);
     if (w->depth + 1 >= API_JW_DEPTH) {
-        w->fail = true;
+        w->t.fail = true;
         return;
     }
     w->depth++;
@@ -237,6 +241,21 @@ needs_escape8(uint64_t x)
            high;
 }
 
+#if defined(__SSE2__)
+/* needs_escape8() on 16 bytes at once. A signed "less than 0x20" also
+ * catches every byte of 0x80 and above. */
+static inline int
+needs_escape16(const unsigned char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+#endif
+
 /* The escaped bytes of s[0..n), without quotes. Names and sentences are
  * plain ASCII almost always: those go eight bytes at a time. */
 static void
@@ -252,6 +271,19 @@ escaped(struct api_jw *w, const char *s, size_t n)
         char esc[8];
         size_t k;
 
+#if defined(__SSE2__)
+        if (n - i >= 16) {
+            if (needs_escape16(p + i) == 0) {
+                i += 16;
+                continue;
+            }
+        } else if (n >= 16) {
+            if (needs_escape16(p + n - 16) == 0) {
+                i = n;
+                break;
+            }
+        }
+#endif
         if (n - i >= 8) {
             memcpy(&x, p + i, 8);
             if (needs_escape8(x) == 0) {
@@ -349,6 +381,61 @@ api_jw_string(struct api_jw *w, const char *s)
     putc1(w, '"');
 }
 
+/* Whether s[0..n) can be copied into a JSON string as it is. */
+static bool
+plain_span(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    uint64_t x;
+
+#if defined(__SSE2__)
+    for (; n - i >= 16; i += 16)
+        if (needs_escape16(p + i) != 0)
+            return false;
+#endif
+    for (; n - i >= 8; i += 8) {
+        memcpy(&x, p + i, 8);
+        if (needs_escape8(x) != 0)
+            return false;
+    }
+    for (; i < n; i++)
+        if (!plain[p[i]])
+            return false;
+    return true;
+}
+
+struct np_text *
+api_jw_text_begin(struct api_jw *w, size_t *start)
+{
+    sep(w);
+    putc1(w, '"');
+    *start = w->t.len;
+    return &w->t;
+}
+
+void
+api_jw_text_end(struct api_jw *w, size_t start)
+{
+    if (w->t.fail)
+        return;
+    if (!plain_span((const unsigned char *)w->t.p + start, w->t.len - start)) {
+        /* Not seen with names Kubernetes accepts, but escaped all the
+         * same: the bytes again, the way every string goes. */
+        size_t n = w->t.len - start;
+        char *copy = malloc(n + 1);
+
+        if (copy == NULL) {
+            w->t.fail = true;
+            return;
+        }
+        memcpy(copy, w->t.p + start, n);
+        w->t.len = start;
+        escaped(w, copy, n);
+        free(copy);
+    }
+    putc1(w, '"');
+}
+
 void
 api_jw_string_begin(struct api_jw *w)
 {
@@ -405,6 +492,20 @@ api_jw_null(struct api_jw *w)
 {
     sep(w);
     put(w, "null", 4);
+}
+
+void
+api_jw_raw_key(struct api_jw *w, const char *text, size_t len)
+{
+    sep(w);
+    put(w, text, len);
+    w->after_key = true;
+}
+
+void
+api_jw_raw_more(struct api_jw *w, const char *text, size_t len)
+{
+    put(w, text, len);
 }
 
 void

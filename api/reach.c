@@ -42,7 +42,8 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
         return 0;
     }
     np_arena_init(&a);
-    if (np_eval_trace(snap, &ctx->opts, &aq->q, &a, &v, err) != 0) {
+    /* The sentences of the trace are written straight into the answer. */
+    if (np_eval_trace_lazy(snap, &ctx->opts, &aq->q, &a, &v, err) != 0) {
         np_arena_free_all(&a);
         return -1;
     }

@@ -377,7 +377,338 @@ np_pod_isolation(const struct np_snapshot *snap, const struct np_pod *pod,
     }
 }
 
-/* --- traces --- */
+/* --- traces ---
+ *
+ * The evaluation keeps, in each result, what its sentence is made of
+ * (struct np_say); np_say_*() write the sentences. np_eval_trace() writes
+ * them all into the arena; an answer being written asks np_say_*() to
+ * write each one straight into its text (np_eval_trace_lazy()). */
+
+enum say_kind { SAY_PEER, SAY_PORT, SAY_RULE, SAY_POLICY };
+
+/* Appends fmt with its arguments to o. The trace formats use only %s, %u
+ * and %d, and an answer writes dozens of sentences: this is several times
+ * faster than vsnprintf. */
+static void tf(struct np_text *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+tf(struct np_text *o, const char *fmt, ...)
+{
+    const char *f, *s;
+    va_list ap;
+
+    va_start(ap, fmt);
+    for (f = fmt; *f != '\0'; f++) {
+        const char *pct;
+        size_t k;
+
+        if (*f != '%') {
+            /* The text up to the next conversion, in one copy. */
+            pct = strchr(f, '%');
+            k = pct != NULL ? (size_t)(pct - f) : strlen(f);
+            np_text_put(o, f, k);
+            f += k - 1;
+            continue;
+        }
+        if (f[1] != 's' && f[1] != 'u' && f[1] != 'd') {
+            np_text_put(o, f, 1);
+            continue;
+        }
+        f++;
+        if (*f == 's') {
+            s = va_arg(ap, const char *);
+            np_text_puts(o, s != NULL ? s : "(null)");
+        } else if (*f == 'u') {
+            np_text_putu(o, va_arg(ap, unsigned));
+        } else {
+            int v = va_arg(ap, int);
+
+            if (v < 0)
+                np_text_put(o, "-", 1);
+            np_text_putu(o, v < 0 ? 0ULL - (unsigned long long)v
+                                  : (unsigned long long)v);
+        }
+    }
+    va_end(ap);
+}
+
+/* Appends s to the fixed buffer buf of *len bytes, cut to fit. */
+static void
+fix_put(char *buf, uint16_t *len, const char *s)
+{
+    size_t n = strlen(s), room = NP_SAY_ENDPOINT_MAX - 1 - *len;
+
+    if (n > room)
+        n = room;
+    memcpy(buf + *len, s, n);
+    *len = (uint16_t)(*len + n);
+    buf[*len] = '\0';
+}
+
+/* The texts of q->from (k = 0) or q->to (k = 1): "ns/name", "10.0.0.1",
+ * or "workload ns/Kind/name (as a pod of its template)" for a workload's
+ * template pod; and "pod ns/name" where a sentence names a pod. */
+static void
+make_texts(struct np_say_ctx *c, int k)
+{
+    const struct np_endpoint *e = k == 0 ? &c->q->from : &c->q->to;
+    const struct np_pod *pod = e->pod;
+    char *ep = c->ep[k];
+    uint16_t *n = &c->ep_len[k];
+    char ip[NP_IP_STRLEN];
+
+    *n = 0;
+    ep[0] = '\0';
+    if (pod != NULL && pod->workload_kind != NULL) {
+        fix_put(ep, n, "workload ");
+        fix_put(ep, n, c->snap->namespaces[pod->ns].name);
+        fix_put(ep, n, "/");
+        fix_put(ep, n, pod->workload_kind);
+        fix_put(ep, n, "/");
+        fix_put(ep, n, pod->name);
+        fix_put(ep, n, " (as a pod of its template)");
+    } else if (pod != NULL) {
+        fix_put(ep, n, c->snap->namespaces[pod->ns].name);
+        fix_put(ep, n, "/");
+        fix_put(ep, n, pod->name);
+    } else {
+        np_ip_format(&e->ip, ip, sizeof(ip));
+        fix_put(ep, n, ip);
+    }
+    c->pod_len[k] = 0;
+    c->pod[k][0] = '\0';
+    if (pod != NULL && pod->workload_kind == NULL)
+        fix_put(c->pod[k], &c->pod_len[k], "pod ");
+    fix_put(c->pod[k], &c->pod_len[k], ep);
+    c->made[k] = true;
+}
+
+static const char *
+ep_text(struct np_say_ctx *c, int k)
+{
+    if (!c->made[k])
+        make_texts(c, k);
+    return c->ep[k];
+}
+
+static const char *
+pod_text(struct np_say_ctx *c, int k)
+{
+    if (!c->made[k])
+        make_texts(c, k);
+    return c->pod[k];
+}
+
+void
+np_say_init(struct np_say_ctx *c, const struct np_snapshot *snap,
+            const struct np_query *q)
+{
+    c->snap = snap;
+    c->q = q;
+    c->made[0] = c->made[1] = false;
+}
+
+/* The peers of rules in direction dir are the query's other side. */
+static int
+peer_side(uint8_t dir)
+{
+    return dir == NP_DIR_EGRESS ? 1 : 0;
+}
+
+static void
+say_peer(struct np_say_ctx *c, const struct np_say *s, struct np_text *o)
+{
+    const struct np_snapshot *snap = c->snap;
+    const struct np_peer *p = s->item;
+    const struct np_policy *pol = s->policy;
+    int k = peer_side(s->dir);
+    const struct np_endpoint *ep = k == 0 ? &c->q->from : &c->q->to;
+    const char *who = ep_text(c, k);
+    const char *pod = pod_text(c, k);
+    char ip[NP_IP_STRLEN], cidr[NP_CIDR_STRLEN], ex[NP_CIDR_STRLEN];
+
+    if (p->kind == NP_PEER_IPBLOCK) {
+        np_ip_format(&s->ip, ip, sizeof(ip));
+        np_cidr_format(&p->cidr, cidr, sizeof(cidr));
+        switch ((enum peer_why)s->why) {
+        case PEER_MATCHED:
+            tf(o, "%s is in %s", ip, p->text);
+            return;
+        case PEER_IPBLOCK_PODS_OFF:
+            tf(o,
+               "%s is a pod and ipBlock peers do not match pod "
+               "IPs here (--ipblock-matches-pods=false)",
+               who);
+            return;
+        case PEER_NO_ADDRESS:
+            tf(o, "%s has no IP address, so %s cannot match it", who, p->text);
+            return;
+        case PEER_IN_EXCEPT:
+            np_cidr_format(&p->except[s->except], ex, sizeof(ex));
+            tf(o, "%s is in %s but excluded by except %s", ip, cidr, ex);
+            return;
+        default:
+            tf(o, "%s is not in %s", ip, cidr);
+            return;
+        }
+    }
+    switch ((enum peer_why)s->why) {
+    case PEER_MATCHED:
+        tf(o, "%s matches %s", pod, p->text);
+        return;
+    case PEER_NOT_A_POD:
+        tf(o,
+           "%s is outside the cluster and this peer selects only "
+           "pods",
+           who);
+        return;
+    case PEER_HOST_NETWORK:
+        tf(o,
+           "%s uses the host network; pod and namespace "
+           "selectors never match it (only ipBlock can)",
+           pod);
+        return;
+    case PEER_OTHER_NAMESPACE:
+        tf(o,
+           "%s is in namespace %s, but a peer without "
+           "namespaceSelector selects only pods in the policy's "
+           "namespace %s",
+           pod, snap->namespaces[ep->pod->ns].name,
+           snap->namespaces[pol->ns].name);
+        return;
+    case PEER_NS_SELECTOR:
+        tf(o,
+           "namespace %s does not match namespaceSelector %s "
+           "(fails %s)",
+           snap->namespaces[ep->pod->ns].name, p->ns_sel->text,
+           p->ns_sel->reqs[s->req].text);
+        return;
+    case PEER_POD_SELECTOR:
+        tf(o, "%s does not match podSelector %s (fails %s)", pod,
+           p->pod_sel->text, p->pod_sel->reqs[s->req].text);
+        return;
+    default:
+        tf(o, "%s does not match %s", pod, p->text);
+        return;
+    }
+}
+
+static void
+say_port(struct np_say_ctx *c, const struct np_say *s, struct np_text *o)
+{
+    const struct np_query *q = c->q;
+    const struct np_pport *pp = s->item;
+    const char *proto = np_proto_name(q->proto);
+    const char *dst = ep_text(c, 1);
+
+    switch ((enum port_why)s->why) {
+    case PORT_MATCHED:
+        if (pp->kind == NP_PPORT_NAMED)
+            tf(o, "%u/%s is the port named %s on %s", q->port, proto,
+               np_snapshot_str(c->snap, pp->name), dst);
+        else
+            tf(o, "%u/%s matches %s", q->port, proto, pp->text);
+        return;
+    case PORT_PROTOCOL:
+        tf(o, "protocol %s is not %s (%s)", proto,
+           np_proto_name((enum np_proto)pp->proto), pp->text);
+        return;
+    case PORT_NUMBER:
+    case PORT_RANGE:
+        tf(o, "%u/%s is not %s", q->port, proto, pp->text);
+        return;
+    case PORT_NAME_EXTERNAL:
+        tf(o,
+           "named port %s cannot be resolved: the destination "
+           "%s is not a pod on the pod network",
+           np_snapshot_str(c->snap, pp->name), dst);
+        return;
+    case PORT_NAME_MISSING:
+        tf(o,
+           "destination %s has no %s container port "
+           "named %s",
+           pod_text(c, 1), np_proto_name((enum np_proto)pp->proto),
+           np_snapshot_str(c->snap, pp->name));
+        return;
+    case PORT_NAME_OTHER:
+        tf(o, "port %s on %s is %u/%s, not %u",
+           np_snapshot_str(c->snap, pp->name), dst, s->named,
+           np_proto_name((enum np_proto)pp->proto), q->port);
+        return;
+    }
+}
+
+void
+np_say_match(struct np_say_ctx *c, const struct np_match_result *m,
+             struct np_text *out)
+{
+    if (m->say.kind == SAY_PEER)
+        say_peer(c, &m->say, out);
+    else if (m->say.kind == SAY_PORT)
+        say_port(c, &m->say, out);
+}
+
+void
+np_say_rule(struct np_say_ctx *c, const struct np_rule_result *rr,
+            struct np_text *o)
+{
+    const struct np_rule *r = rr->say.item;
+    const char *word = rr->say.dir == NP_DIR_INGRESS ? "from" : "to";
+    uint32_t i;
+
+    if (rr->matched) {
+        np_text_puts(o, "allows: ");
+        if (r->npeers == 0)
+            tf(o, "every peer (no %s list)", word);
+        else
+            tf(o, "%s[%d] %s", word, rr->peer, r->peers[rr->peer].text);
+        np_text_puts(o, " and ");
+        if (r->nports == 0)
+            np_text_puts(o, "every port (no ports list)");
+        else
+            tf(o, "ports[%d] %s", rr->port, r->ports[rr->port].text);
+    } else if (!rr->peer_ok) {
+        /* No peer matches: the first one's sentence says why. */
+        if (r->npeers == 1) {
+            tf(o, "%s[0]: ", word);
+            say_peer(c, &rr->peers[rr->say.req].say, o);
+        } else {
+            tf(o, "no %s peer matches (%s[0]: ", word, word);
+            say_peer(c, &rr->peers[rr->say.req].say, o);
+            np_text_puts(o, r->npeers > 1 ? "; see peers)" : ")");
+        }
+    } else {
+        tf(o, "port %u/%s not in [", c->q->port, np_proto_name(c->q->proto));
+        for (i = 0; i < r->nports; i++) {
+            if (i > 0)
+                np_text_put(o, ", ", 2);
+            np_text_puts(o, r->ports[i].text);
+        }
+        np_text_put(o, "]", 1);
+    }
+}
+
+void
+np_say_policy(struct np_say_ctx *c, const struct np_policy_result *p,
+              struct np_text *o)
+{
+    const char *dname = np_dir_name((enum np_dir)p->say.dir);
+    uint32_t j, nmatched = 0;
+
+    (void)c;
+    for (j = 0; j < p->nrules; j++)
+        nmatched += p->rules[j].matched;
+    if (p->nrules == 0)
+        tf(o,
+           "has no %s rules, so it allows no %s "
+           "for the pods it selects",
+           dname, dname);
+    else if (nmatched > 0)
+        tf(o, "%u of %u %s rules allow it", nmatched, p->nrules, dname);
+    else
+        tf(o, "none of its %u %s rules match", p->nrules, dname);
+}
 
 struct tracer {
     const struct np_snapshot *snap;
@@ -385,263 +716,35 @@ struct tracer {
     const struct np_query *q;
     struct np_arena *a;
     bool nomem;
-    /* endpoint_text() and pod_text() of q->from [0] and q->to [1], made
-     * once: every peer's sentence names one of them. */
-    const char *ep_text[2], *pod_text[2];
+    struct np_text scratch; /* a sentence on its way to the arena */
+    struct np_say_ctx say;
 };
 
-static const char *tprintf(struct tracer *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *
-tprintf(struct tracer *t, const char *fmt, ...)
+/* Empties the scratch text for a sentence. */
+static struct np_text *
+sentence(struct tracer *t)
 {
-    char buf[1024];
-    size_t n = 0, room = sizeof(buf) - 1;
-    const char *f;
-    va_list ap;
+    t->scratch.len = 0;
+    return &t->scratch;
+}
+
+/* The sentence in the scratch text, copied into the arena. */
+static const char *
+sentence_done(struct tracer *t)
+{
     const char *s;
 
-    /* The trace formats use only %s, %u and %d, and a reachability answer
-     * formats dozens of sentences: this is several times faster than
-     * vsnprintf, with the same text (cut at the same length). */
-    va_start(ap, fmt);
-    for (f = fmt; *f != '\0' && n < room; f++) {
-        const char *pct;
-        char num[24];
-        size_t k;
-
-        if (*f != '%') {
-            /* The text up to the next conversion, in one copy. */
-            pct = strchr(f, '%');
-            k = pct != NULL ? (size_t)(pct - f) : strlen(f);
-            if (k > room - n)
-                k = room - n;
-            memcpy(buf + n, f, k);
-            n += k;
-            f += k - 1;
-            continue;
-        }
-        if (f[1] != 's' && f[1] != 'u' && f[1] != 'd') {
-            buf[n++] = *f;
-            continue;
-        }
-        f++;
-        if (*f == 's') {
-            s = va_arg(ap, const char *);
-            if (s == NULL)
-                s = "(null)";
-            k = strlen(s);
-        } else {
-            long long v = *f == 'u' ? (long long)va_arg(ap, unsigned)
-                                    : (long long)va_arg(ap, int);
-            unsigned long long u =
-                v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-            size_t p = sizeof(num);
-
-            do {
-                num[--p] = (char)('0' + u % 10);
-                u /= 10;
-            } while (u != 0);
-            if (v < 0)
-                num[--p] = '-';
-            s = num + p;
-            k = sizeof(num) - p;
-        }
-        if (k > room - n)
-            k = room - n;
-        memcpy(buf + n, s, k);
-        n += k;
+    if (t->scratch.fail) {
+        t->nomem = true;
+        return "";
     }
-    va_end(ap);
-    s = np_arena_strndup(t->a, buf, n);
+    s = np_arena_strndup(t->a, t->scratch.len > 0 ? t->scratch.p : "",
+                         t->scratch.len);
     if (s == NULL) {
         t->nomem = true;
         return "";
     }
     return s;
-}
-
-/* "ns/name", "10.0.0.1", or "workload ns/Kind/name (as a pod of its
- * template)" for a workload's template pod. */
-/* 0 for q->from, 1 for q->to, -1 for another endpoint. */
-static int
-query_side(const struct tracer *t, const struct np_endpoint *e)
-{
-    return e == &t->q->from ? 0 : e == &t->q->to ? 1 : -1;
-}
-
-static const char *endpoint_text_make(struct tracer *t,
-                                      const struct np_endpoint *e);
-
-static const char *
-endpoint_text(struct tracer *t, const struct np_endpoint *e)
-{
-    int k = query_side(t, e);
-
-    if (k < 0)
-        return endpoint_text_make(t, e);
-    if (t->ep_text[k] == NULL)
-        t->ep_text[k] = endpoint_text_make(t, e);
-    return t->ep_text[k];
-}
-
-static const char *
-endpoint_text_make(struct tracer *t, const struct np_endpoint *e)
-{
-    char ip[NP_IP_STRLEN];
-
-    if (e->pod != NULL && e->pod->workload_kind != NULL)
-        return tprintf(t, "workload %s/%s/%s (as a pod of its template)",
-                       t->snap->namespaces[e->pod->ns].name,
-                       e->pod->workload_kind, e->pod->name);
-    if (e->pod != NULL)
-        return tprintf(t, "%s/%s", t->snap->namespaces[e->pod->ns].name,
-                       e->pod->name);
-    np_ip_format(&e->ip, ip, sizeof(ip));
-    return tprintf(t, "%s", ip);
-}
-
-/* endpoint_text() where a sentence names a pod: "pod ns/name", or the
- * workload as endpoint_text() names it. */
-static const char *
-pod_text(struct tracer *t, const struct np_endpoint *e)
-{
-    int k = query_side(t, e);
-    const char *s;
-
-    if (k >= 0 && t->pod_text[k] != NULL)
-        return t->pod_text[k];
-    if (e->pod != NULL && e->pod->workload_kind == NULL)
-        s = tprintf(t, "pod %s", endpoint_text(t, e));
-    else
-        s = endpoint_text(t, e);
-    if (k >= 0)
-        t->pod_text[k] = s;
-    return s;
-}
-
-static const char *
-peer_reason(struct tracer *t, const struct np_policy *pol,
-            const struct np_peer *p, const struct np_endpoint *ep,
-            const struct peer_eval *pe)
-{
-    const struct np_snapshot *snap = t->snap;
-    const char *who = endpoint_text(t, ep);
-    const char *pod = pod_text(t, ep);
-    char ip[NP_IP_STRLEN], cidr[NP_CIDR_STRLEN], ex[NP_CIDR_STRLEN];
-
-    np_ip_format(&pe->ip, ip, sizeof(ip));
-    if (p->kind == NP_PEER_IPBLOCK) {
-        np_cidr_format(&p->cidr, cidr, sizeof(cidr));
-        switch (pe->why) {
-        case PEER_MATCHED:
-            return tprintf(t, "%s is in %s", ip, p->text);
-        case PEER_IPBLOCK_PODS_OFF:
-            return tprintf(t,
-                           "%s is a pod and ipBlock peers do not match pod "
-                           "IPs here (--ipblock-matches-pods=false)",
-                           who);
-        case PEER_NO_ADDRESS:
-            return tprintf(t, "%s has no IP address, so %s cannot match it",
-                           who, p->text);
-        case PEER_IN_EXCEPT:
-            np_cidr_format(&p->except[pe->except], ex, sizeof(ex));
-            return tprintf(t, "%s is in %s but excluded by except %s", ip, cidr,
-                           ex);
-        default:
-            return tprintf(t, "%s is not in %s", ip, cidr);
-        }
-    }
-    switch (pe->why) {
-    case PEER_MATCHED:
-        return tprintf(t, "%s matches %s", pod, p->text);
-    case PEER_NOT_A_POD:
-        return tprintf(t,
-                       "%s is outside the cluster and this peer selects only "
-                       "pods",
-                       who);
-    case PEER_HOST_NETWORK:
-        return tprintf(t,
-                       "%s uses the host network; pod and namespace "
-                       "selectors never match it (only ipBlock can)",
-                       pod);
-    case PEER_OTHER_NAMESPACE:
-        return tprintf(t,
-                       "%s is in namespace %s, but a peer without "
-                       "namespaceSelector selects only pods in the policy's "
-                       "namespace %s",
-                       pod, snap->namespaces[ep->pod->ns].name,
-                       snap->namespaces[pol->ns].name);
-    case PEER_NS_SELECTOR:
-        return tprintf(t,
-                       "namespace %s does not match namespaceSelector %s "
-                       "(fails %s)",
-                       snap->namespaces[ep->pod->ns].name, p->ns_sel->text,
-                       p->ns_sel->reqs[pe->req].text);
-    case PEER_POD_SELECTOR:
-        return tprintf(t, "%s does not match podSelector %s (fails %s)", pod,
-                       p->pod_sel->text, p->pod_sel->reqs[pe->req].text);
-    default:
-        return tprintf(t, "%s does not match %s", pod, p->text);
-    }
-}
-
-static const char *
-port_reason(struct tracer *t, const struct np_pport *pp, enum port_why why,
-            uint16_t named)
-{
-    const struct np_query *q = t->q;
-    const char *proto = np_proto_name(q->proto);
-    const char *dst = endpoint_text(t, &q->to);
-
-    switch (why) {
-    case PORT_MATCHED:
-        if (pp->kind == NP_PPORT_NAMED)
-            return tprintf(t, "%u/%s is the port named %s on %s", q->port,
-                           proto, np_snapshot_str(t->snap, pp->name), dst);
-        return tprintf(t, "%u/%s matches %s", q->port, proto, pp->text);
-    case PORT_PROTOCOL:
-        return tprintf(t, "protocol %s is not %s (%s)", proto,
-                       np_proto_name((enum np_proto)pp->proto), pp->text);
-    case PORT_NUMBER:
-    case PORT_RANGE:
-        return tprintf(t, "%u/%s is not %s", q->port, proto, pp->text);
-    case PORT_NAME_EXTERNAL:
-        return tprintf(t,
-                       "named port %s cannot be resolved: the destination "
-                       "%s is not a pod on the pod network",
-                       np_snapshot_str(t->snap, pp->name), dst);
-    case PORT_NAME_MISSING:
-        return tprintf(t,
-                       "destination %s has no %s container port "
-                       "named %s",
-                       pod_text(t, &q->to),
-                       np_proto_name((enum np_proto)pp->proto),
-                       np_snapshot_str(t->snap, pp->name));
-    case PORT_NAME_OTHER:
-        return tprintf(t, "port %s on %s is %u/%s, not %u",
-                       np_snapshot_str(t->snap, pp->name), dst, named,
-                       np_proto_name((enum np_proto)pp->proto), q->port);
-    }
-    return "";
-}
-
-/* "[80/TCP, 443/TCP]" */
-static const char *
-ports_list(struct tracer *t, const struct np_rule *r)
-{
-    char buf[512];
-    size_t off = 0;
-    uint32_t i;
-
-    off += (size_t)snprintf(buf, sizeof(buf), "[");
-    for (i = 0; i < r->nports && off < sizeof(buf); i++)
-        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
-                                i ? ", " : "", r->ports[i].text);
-    if (off < sizeof(buf))
-        snprintf(buf + off, sizeof(buf) - off, "]");
-    return tprintf(t, "%s", buf);
 }
 
 static void
@@ -650,9 +753,8 @@ trace_rule(struct tracer *t, const struct np_policy *pol, enum np_dir dir,
            struct np_rule_result *rr)
 {
     const struct np_rule *r = &pol->rules[dir][index];
-    const char *peers_word = dir == NP_DIR_INGRESS ? "from" : "to";
     struct np_match_result *pres, *ports;
-    const char *first_peer = NULL;
+    int32_t first_peer = -1;
     uint32_t i;
 
     rr->index = index;
@@ -671,51 +773,50 @@ trace_rule(struct tracer *t, const struct np_policy *pol, enum np_dir dir,
     rr->peer_ok = r->npeers == 0;
     for (i = 0; i < r->npeers; i++) {
         struct peer_eval pe = { 0 };
+        struct np_say *s = &pres[i].say;
 
         pres[i].matched =
             peer_matches(t->snap, t->opts, pol, &r->peers[i], peer, &pe);
-        pres[i].reason = peer_reason(t, pol, &r->peers[i], peer, &pe);
+        s->policy = pol;
+        s->item = &r->peers[i];
+        s->ip = pe.ip;
+        s->except = pe.except;
+        s->req = pe.req;
+        s->kind = SAY_PEER;
+        s->why = (uint8_t)pe.why;
+        s->dir = (uint8_t)dir;
         if (pres[i].matched && !rr->peer_ok) {
             rr->peer_ok = true;
             rr->peer = (int32_t)i;
         }
-        if (!pres[i].matched && first_peer == NULL)
-            first_peer = pres[i].reason;
+        if (!pres[i].matched && first_peer < 0)
+            first_peer = (int32_t)i;
     }
     rr->port_ok = r->nports == 0;
     for (i = 0; i < r->nports; i++) {
         uint16_t named = 0;
         enum port_why w =
             port_eval(&r->ports[i], &t->q->to, t->q->port, t->q->proto, &named);
+        struct np_say *s = &ports[i].say;
 
         ports[i].matched = w == PORT_MATCHED;
-        ports[i].reason = port_reason(t, &r->ports[i], w, named);
+        s->policy = pol;
+        s->item = &r->ports[i];
+        s->named = named;
+        s->kind = SAY_PORT;
+        s->why = (uint8_t)w;
+        s->dir = (uint8_t)dir;
         if (ports[i].matched && !rr->port_ok) {
             rr->port_ok = true;
             rr->port = (int32_t)i;
         }
     }
     rr->matched = rr->peer_ok && rr->port_ok;
-    if (rr->matched) {
-        rr->reason = tprintf(
-            t, "allows: %s%s and %s", r->npeers == 0 ? "every peer (no " : "",
-            r->npeers == 0 ? tprintf(t, "%s list)", peers_word)
-                           : tprintf(t, "%s[%d] %s", peers_word, rr->peer,
-                                     r->peers[rr->peer].text),
-            r->nports == 0 ? "every port (no ports list)"
-                           : tprintf(t, "ports[%d] %s", rr->port,
-                                     r->ports[rr->port].text));
-    } else if (!rr->peer_ok) {
-        if (r->npeers == 1)
-            rr->reason = tprintf(t, "%s[0]: %s", peers_word, first_peer);
-        else
-            rr->reason = tprintf(t, "no %s peer matches (%s[0]: %s%s)",
-                                 peers_word, peers_word, first_peer,
-                                 r->npeers > 1 ? "; see peers" : "");
-    } else {
-        rr->reason = tprintf(t, "port %u/%s not in %s", t->q->port,
-                             np_proto_name(t->q->proto), ports_list(t, r));
-    }
+    rr->say.policy = pol;
+    rr->say.item = r;
+    rr->say.req = first_peer;
+    rr->say.kind = SAY_RULE;
+    rr->say.dir = (uint8_t)dir;
 }
 
 static void
@@ -726,7 +827,8 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     const struct np_endpoint *self = dir == NP_DIR_EGRESS ? &q->from : &q->to;
     const struct np_endpoint *peer = dir == NP_DIR_EGRESS ? &q->to : &q->from;
     const struct np_pod *pod = side_subject(q, dir);
-    const char *who = pod_text(t, self);
+    const char *who = pod_text(&t->say, dir == NP_DIR_EGRESS ? 0 : 1);
+    const char *peer_text = ep_text(&t->say, dir == NP_DIR_EGRESS ? 1 : 0);
     const char *dname = np_dir_name(dir);
     struct np_policy_result *prs;
     struct np_rule_ref *refs;
@@ -737,35 +839,39 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     side->allowed = true;
     if (self->pod == NULL) {
         side->why = NP_WHY_EXTERNAL;
-        side->reason = tprintf(t,
-                               "%s is outside the cluster; no NetworkPolicy "
-                               "applies to its %s",
-                               who, dname);
+        tf(sentence(t),
+           "%s is outside the cluster; no NetworkPolicy "
+           "applies to its %s",
+           who, dname);
+        side->reason = sentence_done(t);
         return;
     }
     if (pod == NULL) {
         side->why = NP_WHY_HOST_NETWORK;
-        side->reason = tprintf(t,
-                               "%s uses the host network; NetworkPolicies "
-                               "do not select it, so its %s is not restricted",
-                               who, dname);
+        tf(sentence(t),
+           "%s uses the host network; NetworkPolicies "
+           "do not select it, so its %s is not restricted",
+           who, dname);
+        side->reason = sentence_done(t);
         return;
     }
     side->isolated = pod->npolicies[dir] > 0;
     side->npolicies = pod->npolicies[dir];
     if (!side->isolated && is_self(q)) {
         side->why = NP_WHY_SELF;
-        side->reason = tprintf(t, "traffic from a pod to itself is always "
-                                  "allowed");
+        tf(sentence(t), "traffic from a pod to itself is always "
+                        "allowed");
+        side->reason = sentence_done(t);
         return;
     }
     if (!side->isolated) {
         side->why = NP_WHY_NOT_ISOLATED;
-        side->reason = tprintf(t,
-                               "%s is not isolated for %s: no "
-                               "NetworkPolicy selecting it has policyType %s, "
-                               "so all %s is allowed",
-                               who, dname, np_dir_type_name(dir), dname);
+        tf(sentence(t),
+           "%s is not isolated for %s: no "
+           "NetworkPolicy selecting it has policyType %s, "
+           "so all %s is allowed",
+           who, dname, np_dir_type_name(dir), dname);
+        side->reason = sentence_done(t);
         return;
     }
     prs = np_arena_calloc(t->a, side->npolicies, sizeof(*prs));
@@ -787,6 +893,9 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
 
         prs[i].policy = pol;
         prs[i].nrules = pol->nrules[dir];
+        prs[i].say.policy = pol;
+        prs[i].say.kind = SAY_POLICY;
+        prs[i].say.dir = (uint8_t)dir;
         rrs = np_arena_calloc(t->a, pol->nrules[dir] + 1, sizeof(*rrs));
         if (rrs == NULL) {
             t->nomem = true;
@@ -805,17 +914,6 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
             }
         }
         prs[i].allowed = nmatched > 0;
-        if (pol->nrules[dir] == 0)
-            prs[i].reason = tprintf(t,
-                                    "has no %s rules, so it allows no %s "
-                                    "for the pods it selects",
-                                    dname, dname);
-        else if (nmatched > 0)
-            prs[i].reason = tprintf(t, "%u of %u %s rules allow it", nmatched,
-                                    pol->nrules[dir], dname);
-        else
-            prs[i].reason = tprintf(t, "none of its %u %s rules match",
-                                    pol->nrules[dir], dname);
     }
     side->policies = prs;
     side->allowed_by = refs;
@@ -825,37 +923,98 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
         const struct np_rule_ref *r0 = &refs[0];
 
         side->why = NP_WHY_ALLOWED_BY_RULE;
-        side->reason =
-            tprintf(t,
-                    "%s is isolated for %s by %u %s; %s/%s spec.%s[%u] allows "
-                    "%s%s",
-                    who, dname, side->npolicies,
-                    side->npolicies == 1 ? "policy" : "policies",
-                    snap->namespaces[prs[r0->policy].policy->ns].name,
-                    prs[r0->policy].policy->name, dname, r0->rule,
-                    dir == NP_DIR_EGRESS ? "traffic to " : "traffic from ",
-                    endpoint_text(t, peer));
+        tf(sentence(t),
+           "%s is isolated for %s by %u %s; %s/%s spec.%s[%u] allows "
+           "%s%s",
+           who, dname, side->npolicies,
+           side->npolicies == 1 ? "policy" : "policies",
+           snap->namespaces[prs[r0->policy].policy->ns].name,
+           prs[r0->policy].policy->name, dname, r0->rule,
+           dir == NP_DIR_EGRESS ? "traffic to " : "traffic from ", peer_text);
     } else {
         side->why = NP_WHY_NO_RULE_MATCHES;
-        side->reason = tprintf(
-            t,
-            "%s is isolated for %s by %u %s and no %s rule allows "
-            "%u/%s %s %s",
-            who, dname, side->npolicies,
-            side->npolicies == 1 ? "policy" : "policies", dname, q->port,
-            np_proto_name(q->proto), dir == NP_DIR_EGRESS ? "to" : "from",
-            endpoint_text(t, peer));
+        tf(sentence(t),
+           "%s is isolated for %s by %u %s and no %s rule allows "
+           "%u/%s %s %s",
+           who, dname, side->npolicies,
+           side->npolicies == 1 ? "policy" : "policies", dname, q->port,
+           np_proto_name(q->proto), dir == NP_DIR_EGRESS ? "to" : "from",
+           peer_text);
     }
+    side->reason = sentence_done(t);
     /* The rules above are still traced, so a person sees what the policies
      * would say to another pod. */
     if (is_self(q)) {
         side->allowed = true;
         side->why = NP_WHY_SELF;
-        side->reason = tprintf(t,
-                               "traffic from a pod to itself is always "
-                               "allowed, whatever the policies (%s)",
-                               side->reason);
+        tf(sentence(t),
+           "traffic from a pod to itself is always "
+           "allowed, whatever the policies (%s)",
+           side->reason);
+        side->reason = sentence_done(t);
     }
+}
+
+/* Writes the reason of every policy, rule, peer and port of side into the
+ * arena. */
+static void
+say_all(struct tracer *t, struct np_side *side)
+{
+    struct np_policy_result *prs = (struct np_policy_result *)side->policies;
+    uint32_t i, j, k;
+
+    for (i = 0; prs != NULL && i < side->npolicies; i++) {
+        struct np_rule_result *rrs = (struct np_rule_result *)prs[i].rules;
+
+        np_say_policy(&t->say, &prs[i], sentence(t));
+        prs[i].reason = sentence_done(t);
+        for (j = 0; j < prs[i].nrules; j++) {
+            struct np_rule_result *rr = &rrs[j];
+            struct np_match_result *m;
+
+            m = (struct np_match_result *)rr->peers;
+            for (k = 0; k < rr->npeers; k++) {
+                np_say_match(&t->say, &m[k], sentence(t));
+                m[k].reason = sentence_done(t);
+            }
+            m = (struct np_match_result *)rr->ports;
+            for (k = 0; k < rr->nports; k++) {
+                np_say_match(&t->say, &m[k], sentence(t));
+                m[k].reason = sentence_done(t);
+            }
+            np_say_rule(&t->say, rr, sentence(t));
+            rr->reason = sentence_done(t);
+        }
+    }
+}
+
+static int
+eval_trace(const struct np_snapshot *snap, const struct np_eval_opts *opts,
+           const struct np_query *q, struct np_arena *a, bool lazy,
+           struct np_verdict *out, struct np_error *err)
+{
+    struct tracer t;
+
+    t.snap = snap;
+    t.opts = opts;
+    t.q = q;
+    t.a = a;
+    t.nomem = false;
+    memset(&t.scratch, 0, sizeof(t.scratch));
+    np_say_init(&t.say, snap, q);
+    memset(out, 0, sizeof(*out));
+    out->self = is_self(q);
+    trace_side(&t, NP_DIR_EGRESS, &out->egress);
+    trace_side(&t, NP_DIR_INGRESS, &out->ingress);
+    out->allowed = out->egress.allowed && out->ingress.allowed;
+    if (!lazy && !t.nomem) {
+        say_all(&t, &out->egress);
+        say_all(&t, &out->ingress);
+    }
+    np_text_fini(&t.scratch);
+    if (t.nomem)
+        return np_error_set(err, NP_E_NOMEM, "out of memory");
+    return 0;
 }
 
 int
@@ -863,18 +1022,16 @@ np_eval_trace(const struct np_snapshot *snap, const struct np_eval_opts *opts,
               const struct np_query *q, struct np_arena *a,
               struct np_verdict *out, struct np_error *err)
 {
-    struct tracer t = {
-        .snap = snap, .opts = opts, .q = q, .a = a, .nomem = false
-    };
+    return eval_trace(snap, opts, q, a, false, out, err);
+}
 
-    memset(out, 0, sizeof(*out));
-    out->self = is_self(q);
-    trace_side(&t, NP_DIR_EGRESS, &out->egress);
-    trace_side(&t, NP_DIR_INGRESS, &out->ingress);
-    out->allowed = out->egress.allowed && out->ingress.allowed;
-    if (t.nomem)
-        return np_error_set(err, NP_E_NOMEM, "out of memory");
-    return 0;
+int
+np_eval_trace_lazy(const struct np_snapshot *snap,
+                   const struct np_eval_opts *opts, const struct np_query *q,
+                   struct np_arena *a, struct np_verdict *out,
+                   struct np_error *err)
+{
+    return eval_trace(snap, opts, q, a, true, out, err);
 }
 
 bool

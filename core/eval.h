@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/net.h"
 #include "core/snapshot.h"
+#include "core/text.h"
 
 struct np_eval_opts {
     /* Whether ipBlock peers also match pods by their IPs (Calico and the
@@ -69,9 +70,25 @@ bool np_eval_side_allowed(const struct np_snapshot *snap,
 
 /* --- traces --- */
 
+/* What a result's sentence is made of: the evaluator's findings, kept so
+ * that np_say_*() can write the sentence later, straight where it goes.
+ * Filled by np_eval_trace() and np_eval_trace_lazy() in every result. */
+struct np_say {
+    const struct np_policy *policy;
+    const void *item; /* the np_peer, np_pport or np_rule */
+    struct np_ip ip;  /* peer: the address compared, for ipBlock */
+    uint32_t except;  /* peer: the except entry hit */
+    int32_t req;      /* peer: the failing selector requirement */
+    uint16_t named;   /* port: the number a named port is on the pod */
+    uint8_t kind;     /* peer, port, rule or policy (eval.c) */
+    uint8_t why;      /* the evaluator's reason code */
+    uint8_t dir;      /* enum np_dir */
+};
+
 struct np_match_result {
     bool matched;
     const char *reason; /* why it matched or not, one clause */
+    struct np_say say;
 };
 
 struct np_rule_result {
@@ -86,6 +103,7 @@ struct np_rule_result {
     uint32_t nports;
     const struct np_match_result *ports; /* one per ports item */
     const char *reason;                  /* the rule in one sentence */
+    struct np_say say;
 };
 
 struct np_policy_result {
@@ -94,6 +112,7 @@ struct np_policy_result {
     uint32_t nrules;
     const struct np_rule_result *rules;
     const char *reason;
+    struct np_say say;
 };
 
 enum np_side_why {
@@ -139,6 +158,41 @@ int np_eval_trace(const struct np_snapshot *snap,
                   const struct np_eval_opts *opts, const struct np_query *q,
                   struct np_arena *a, struct np_verdict *out,
                   struct np_error *err);
+
+/* As np_eval_trace(), but only the sides' reasons are written: the reason
+ * of every policy, rule, peer and port result is NULL, and np_say_*()
+ * writes it on demand (an answer writes them straight into its text). */
+int np_eval_trace_lazy(const struct np_snapshot *snap,
+                       const struct np_eval_opts *opts,
+                       const struct np_query *q, struct np_arena *a,
+                       struct np_verdict *out, struct np_error *err);
+
+/* Longest text of one endpoint in a sentence, NUL included. */
+#define NP_SAY_ENDPOINT_MAX 512
+
+/* What np_say_*() needs of the query: the query, and the texts of its
+ * endpoints made on first use. */
+struct np_say_ctx {
+    const struct np_snapshot *snap;
+    const struct np_query *q;
+    /* [0] q->from, [1] q->to: "ns/name" (or the address, or the
+     * workload), and the same as a sentence names a pod ("pod ns/name") */
+    char ep[2][NP_SAY_ENDPOINT_MAX], pod[2][NP_SAY_ENDPOINT_MAX];
+    uint16_t ep_len[2], pod_len[2];
+    bool made[2];
+};
+
+void np_say_init(struct np_say_ctx *c, const struct np_snapshot *snap,
+                 const struct np_query *q);
+
+/* Append the sentence of a result of np_eval_trace_lazy() (the very text
+ * np_eval_trace() puts in its reason) to out. */
+void np_say_match(struct np_say_ctx *c, const struct np_match_result *m,
+                  struct np_text *out);
+void np_say_rule(struct np_say_ctx *c, const struct np_rule_result *r,
+                 struct np_text *out);
+void np_say_policy(struct np_say_ctx *c, const struct np_policy_result *p,
+                   struct np_text *out);
 
 /* Isolation of a pod: the policies (ids, sorted by namespace/name) that
  * isolate it per direction. Borrowed from snap. */

@@ -23,6 +23,9 @@
  * pods by name, pods by one of their addresses, and outside addresses;
  * every cluster is checked with ipBlocks matching pods and without.
  *
+ * Every traced query is also evaluated lazily (np_eval_trace_lazy()), and
+ * each sentence np_say_*() writes must be the one np_eval_trace() gave.
+ *
  * Seeds are fixed, so CI runs the same clusters each time. More:
  *   NETPOLQ_DIFF_SEEDS=N   run N seeds (NETPOLQ_DIFF_ITER is the same)
  *   NETPOLQ_DIFF_FIRST=S   start at seed S (default 1)
@@ -641,6 +644,74 @@ endpoint_json(const struct endpoint *e, const struct ref_cluster *c)
     return json_pack("{s:s,s:s}", "namespace", model_ns(m), "pod", m->name);
 }
 
+/* np_eval_trace_lazy() with np_say_*() must say, sentence for sentence,
+ * what np_eval_trace() says (an answer is written the lazy way). */
+static void
+expect_lazy_says_the_same(const struct np_snapshot *snap,
+                          const struct np_eval_opts *opts,
+                          const struct np_query *q, const struct np_verdict *v)
+{
+    const struct np_side *eager[2] = { &v->egress, &v->ingress };
+    struct np_verdict lv;
+    struct np_say_ctx c;
+    struct np_text t = { 0 };
+    struct np_arena a;
+    struct np_error err;
+    uint32_t s, i, j, k;
+
+    np_arena_init(&a);
+    np_error_init(&err);
+    cr_assert_eq(np_eval_trace_lazy(snap, opts, q, &a, &lv, &err), 0, "%s",
+                 err.message);
+    np_say_init(&c, snap, q);
+    cr_assert_eq(lv.allowed, v->allowed);
+    for (s = 0; s < 2; s++) {
+        const struct np_side *e = eager[s];
+        const struct np_side *l = s == 0 ? &lv.egress : &lv.ingress;
+
+        cr_assert_eq(l->allowed, e->allowed);
+        cr_assert_eq(l->why, e->why);
+        cr_assert_str_eq(l->reason, e->reason);
+        cr_assert_eq(l->npolicies, e->npolicies);
+        for (i = 0; i < e->npolicies; i++) {
+            const struct np_policy_result *ep = &e->policies[i];
+            const struct np_policy_result *lp = &l->policies[i];
+
+            cr_assert_null(lp->reason);
+            t.len = 0;
+            np_say_policy(&c, lp, &t);
+            np_text_put(&t, "", 1);
+            cr_assert_str_eq(t.p, ep->reason);
+            for (j = 0; j < ep->nrules; j++) {
+                const struct np_rule_result *er = &ep->rules[j];
+                const struct np_rule_result *lr = &lp->rules[j];
+
+                t.len = 0;
+                np_say_rule(&c, lr, &t);
+                np_text_put(&t, "", 1);
+                cr_assert_str_eq(t.p, er->reason);
+                for (k = 0; k < er->npeers + er->nports; k++) {
+                    const struct np_match_result *em =
+                        k < er->npeers ? &er->peers[k]
+                                       : &er->ports[k - er->npeers];
+                    const struct np_match_result *lm =
+                        k < er->npeers ? &lr->peers[k]
+                                       : &lr->ports[k - er->npeers];
+
+                    cr_assert_eq(lm->matched, em->matched);
+                    t.len = 0;
+                    np_say_match(&c, lm, &t);
+                    np_text_put(&t, "", 1);
+                    cr_assert_str_eq(t.p, em->reason);
+                }
+            }
+        }
+    }
+    cr_assert(!t.fail);
+    np_text_fini(&t);
+    np_arena_free_all(&a);
+}
+
 /* The verdicts of the in-process paths for one query; the batch is
  * compared later. */
 static bool
@@ -680,6 +751,7 @@ check_query(struct run *run, const struct np_eval_opts *opts,
         dump_and_fail(run, pair, verdicts);
         return ref;
     }
+    expect_lazy_says_the_same(run->snap, opts, &q, &v);
     np_arena_free_all(&a);
     return ref;
 }
