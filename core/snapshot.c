@@ -157,28 +157,27 @@ pod_key_hash(const char *ns, const char *name)
 int
 np_snapshot_index_pods(struct np_snapshot *snap)
 {
-    uint32_t *slots, *hashes;
+    struct np_pod_slot *slots;
     size_t n = 16, i;
 
     /* At most half full, so that probes stay short. */
     while (n < (size_t)snap->npods * 2)
         n *= 2;
     slots = np_arena_calloc(&snap->arena, n, sizeof(*slots));
-    hashes = np_arena_calloc(&snap->arena, n, sizeof(*hashes));
-    if (slots == NULL || hashes == NULL)
+    if (slots == NULL)
         return -1;
     for (i = 0; i < snap->npods; i++) {
         const struct np_pod *p = &snap->pods[i];
         uint32_t h = pod_key_hash(snap->namespaces[p->ns].name, p->name);
         size_t j = h & (n - 1);
 
-        while (slots[j] != 0)
+        while (slots[j].pod != 0)
             j = (j + 1) & (n - 1);
-        slots[j] = (uint32_t)i + 1;
-        hashes[j] = h;
+        slots[j].hash = h;
+        slots[j].pod = (uint32_t)i + 1;
+        slots[j].name = p->name;
     }
     snap->pod_slots = slots;
-    snap->pod_slot_hash = hashes;
     snap->pod_slots_mask = (uint32_t)(n - 1);
     return 0;
 }
@@ -194,12 +193,16 @@ np_snapshot_find_pod(const struct np_snapshot *snap, const char *ns,
     if (snap->pod_slots != NULL) {
         uint32_t h = pod_key_hash(ns, name);
         uint32_t j = h & snap->pod_slots_mask;
+        const struct np_pod_slot *s;
 
-        for (; snap->pod_slots[j] != 0; j = (j + 1) & snap->pod_slots_mask) {
-            const struct np_pod *p = &snap->pods[snap->pod_slots[j] - 1];
+        for (; (s = &snap->pod_slots[j])->pod != 0;
+             j = (j + 1) & snap->pod_slots_mask) {
+            const struct np_pod *p;
 
-            if (snap->pod_slot_hash[j] == h && strcmp(p->name, name) == 0 &&
-                strcmp(snap->namespaces[p->ns].name, ns) == 0)
+            if (s->hash != h || strcmp(s->name, name) != 0)
+                continue;
+            p = &snap->pods[s->pod - 1];
+            if (strcmp(snap->namespaces[p->ns].name, ns) == 0)
                 return p;
         }
         return NULL;

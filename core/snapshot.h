@@ -161,6 +161,14 @@ struct np_ip_entry {
     uint32_t pod;
 };
 
+/* A slot of the pod index: everything a probe looks at in one place, so
+ * that finding a pod touches the slot, the name and the pod only. */
+struct np_pod_slot {
+    uint32_t hash; /* the key's hash: names are compared only on a match */
+    uint32_t pod;  /* pod id + 1; 0 is an empty slot */
+    const char *name;
+};
+
 struct np_snapshot {
     atomic_uint refs;
     uint64_t revision;
@@ -175,12 +183,9 @@ struct np_snapshot {
     const struct np_policy *policies;
     uint32_t nips; /* sorted by address; pods that are not hostNetwork */
     const struct np_ip_entry *ips;
-    /* Pods by namespace and name: open addressing over pod ids + 1 (0 is an
-     * empty slot), pod_slots_mask + 1 slots. */
-    const uint32_t *pod_slots;
-    const uint32_t *pod_slot_hash; /* the key's hash of each slot's pod, so
-                                      that probes compare names only on a
-                                      match */
+    /* Pods by namespace and name: open addressing, pod_slots_mask + 1
+     * slots. */
+    const struct np_pod_slot *pod_slots;
     uint32_t pod_slots_mask;
     /* Workloads as template pods, sorted by namespace, kind and name, and
      * the rest of what is known of each at the same index. Kept apart from
