@@ -218,10 +218,23 @@ cstr(const struct span *sp, char *buf, size_t len)
     return true;
 }
 
-/* Resolves one endpoint exactly as endpoint.c does when it succeeds. */
+/* Whether ep names a pod, and then the hash its lookup goes by. */
+static bool
+pod_hash(const struct span ep[EP__MAX], uint32_t *hash)
+{
+    if (ep[EP_IP].p != NULL || ep[EP_NAMESPACE].p == NULL ||
+        ep[EP_POD].p == NULL)
+        return false;
+    *hash = np_snapshot_pod_hash(ep[EP_NAMESPACE].p, ep[EP_NAMESPACE].len,
+                                 ep[EP_POD].p, ep[EP_POD].len);
+    return true;
+}
+
+/* Resolves one endpoint exactly as endpoint.c does when it succeeds. hash,
+ * when not NULL, is pod_hash() of ep. */
 static bool
 resolve_endpoint(const struct np_snapshot *snap, const struct span ep[EP__MAX],
-                 struct np_endpoint *out)
+                 const uint32_t *hash, struct np_endpoint *out)
 {
     char a[256], b[256];
     struct np_ip ip;
@@ -238,16 +251,20 @@ resolve_endpoint(const struct np_snapshot *snap, const struct span ep[EP__MAX],
         !cstr(&ep[EP_NAMESPACE], a, sizeof(a)) ||
         !cstr(&ep[EP_POD], b, sizeof(b)))
         return false;
-    out->pod = np_snapshot_find_pod(snap, a, b);
+    out->pod = hash != NULL ? np_snapshot_find_pod_hashed(snap, a, b, *hash)
+                            : np_snapshot_find_pod(snap, a, b);
     return out->pod != NULL;
 }
 
 /* Resolves a scanned query as endpoint.c's api_query_decode() does when it
  * succeeds. aq may be NULL; when given, it receives the whole decoded query
- * (the port name and whether the protocol was given, for the answer). */
+ * (the port name and whether the protocol was given, for the answer).
+ * hashes, when not NULL, are pod_hash() of the two endpoints (NULL each
+ * when the endpoint is not a pod by name). */
 static bool
 resolve(const struct np_snapshot *snap, const struct fast_query *fq,
-        struct np_query *q, struct api_query *aq)
+        const uint32_t *const hashes[2], struct np_query *q,
+        struct api_query *aq)
 {
     bool proto_given = false;
     char buf[32];
@@ -262,8 +279,10 @@ resolve(const struct np_snapshot *snap, const struct fast_query *fq,
         proto_given = true;
     }
     if (!fq->has_from || !fq->has_to ||
-        !resolve_endpoint(snap, fq->ep[0], &q->from) ||
-        !resolve_endpoint(snap, fq->ep[1], &q->to))
+        !resolve_endpoint(snap, fq->ep[0], hashes != NULL ? hashes[0] : NULL,
+                          &q->from) ||
+        !resolve_endpoint(snap, fq->ep[1], hashes != NULL ? hashes[1] : NULL,
+                          &q->to))
         return false;
     if (fq->port_is_num) {
         if (fq->port < 1 || fq->port > 65535)
@@ -324,6 +343,42 @@ out_reserve(struct out_buf *o, size_t more)
     return true;
 }
 
+/* How many queries ahead a batch asks for the memory of its pod lookups:
+ * the slots AHEAD * 2 queries ahead, the pods and names AHEAD queries
+ * ahead. Finding a pod is three waits for memory (slot, name, pod) that
+ * nothing else overlaps; a batch knows its next queries, so it overlaps
+ * them. RING holds the hashes of the queries in flight. */
+#define AHEAD 8
+#define RING  32
+
+struct ahead {
+    uint32_t hash[RING][2];
+    bool is_pod[RING][2];
+};
+
+static void
+ahead_start(const struct np_snapshot *snap, const struct fast_query *fq,
+            struct ahead *r, size_t i)
+{
+    int e;
+
+    for (e = 0; e < 2; e++) {
+        r->is_pod[i % RING][e] = pod_hash(fq->ep[e], &r->hash[i % RING][e]);
+        if (r->is_pod[i % RING][e])
+            np_snapshot_prefetch_pod(snap, r->hash[i % RING][e], 0);
+    }
+}
+
+static void
+ahead_next(const struct np_snapshot *snap, const struct ahead *r, size_t i)
+{
+    int e;
+
+    for (e = 0; e < 2; e++)
+        if (r->is_pod[i % RING][e])
+            np_snapshot_prefetch_pod(snap, r->hash[i % RING][e], 1);
+}
+
 /* Resolves and evaluates queries [from, to) into verdicts (1 allowed, 0
  * denied). Returns false when a query does not resolve. */
 static bool
@@ -331,12 +386,25 @@ evaluate_range(const struct api_ctx *ctx, const struct np_snapshot *snap,
                const struct fast_query *qs, size_t from, size_t to,
                unsigned char *verdicts)
 {
+    struct ahead r;
     size_t i;
 
+    for (i = from; i < to && i < from + 2 * AHEAD; i++)
+        ahead_start(snap, &qs[i], &r, i);
+    for (i = from; i < to && i < from + AHEAD; i++)
+        ahead_next(snap, &r, i);
     for (i = from; i < to; i++) {
+        const uint32_t *hashes[2];
         struct np_query q;
+        int e;
 
-        if (!resolve(snap, &qs[i], &q, NULL))
+        if (i + 2 * AHEAD < to)
+            ahead_start(snap, &qs[i + 2 * AHEAD], &r, i + 2 * AHEAD);
+        if (i + AHEAD < to)
+            ahead_next(snap, &r, i + AHEAD);
+        for (e = 0; e < 2; e++)
+            hashes[e] = r.is_pod[i % RING][e] ? &r.hash[i % RING][e] : NULL;
+        if (!resolve(snap, &qs[i], hashes, &q, NULL))
             return false;
         verdicts[i] = np_eval_allowed(snap, &ctx->opts, &q) ? 1 : 0;
     }
@@ -512,7 +580,7 @@ api_query_fast(const struct np_snapshot *snap, const struct api_request *req,
         !query(&s, &fq, trace))
         return -1;
     ws(&s);
-    if (s.p != s.end || !resolve(snap, &fq, &aq->q, aq))
+    if (s.p != s.end || !resolve(snap, &fq, NULL, &aq->q, aq))
         return -1;
     aq->proto_given = fq.proto.p != NULL;
     return 0;

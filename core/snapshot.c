@@ -141,17 +141,44 @@ np_snapshot_find_namespace(const struct np_snapshot *snap, const char *name)
     return i != NOT_FOUND ? &snap->namespaces[i] : NULL;
 }
 
+/* One step of the pod key hash: eight bytes at a time, so that a key of
+ * 40 bytes costs six dependent multiplications, not 40 (FNV-1a). */
+static inline uint64_t
+key_mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
+}
+
+static uint64_t
+key_hash_bytes(uint64_t h, const char *s, size_t n)
+{
+    uint64_t v;
+
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&v, s, 8);
+        h = key_mix(h, v);
+    }
+    v = 0;
+    memcpy(&v, s, n);
+    /* The length ends each part: "ab" + "c" and "a" + "bc" differ. */
+    return key_mix(h, v ^ (uint64_t)n << 56);
+}
+
+uint32_t
+np_snapshot_pod_hash(const char *ns, size_t nslen, const char *name,
+                     size_t namelen)
+{
+    uint64_t h = key_hash_bytes(0x243f6a8885a308d3ULL, ns, nslen);
+
+    h = key_hash_bytes(h, name, namelen);
+    return (uint32_t)(h ^ (h >> 29));
+}
+
 static uint32_t
 pod_key_hash(const char *ns, const char *name)
 {
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *ns != '\0'; ns++)
-        h = (h ^ (unsigned char)*ns) * 1099511628211ULL;
-    h = (h ^ '/') * 1099511628211ULL;
-    for (; *name != '\0'; name++)
-        h = (h ^ (unsigned char)*name) * 1099511628211ULL;
-    return (uint32_t)(h ^ (h >> 32));
+    return np_snapshot_pod_hash(ns, strlen(ns), name, strlen(name));
 }
 
 int
@@ -182,6 +209,49 @@ np_snapshot_index_pods(struct np_snapshot *snap)
     return 0;
 }
 
+void
+np_snapshot_prefetch_pod(const struct np_snapshot *snap, uint32_t hash,
+                         int stage)
+{
+    const struct np_pod_slot *s;
+
+    if (snap->pod_slots == NULL)
+        return;
+    s = &snap->pod_slots[hash & snap->pod_slots_mask];
+    if (stage == 0) {
+        __builtin_prefetch(s);
+        return;
+    }
+    /* The first slot of the hash is the pod's, unless another key of the
+     * same slot came first: then this only brings in what is not needed. */
+    if (s->pod != 0 && s->hash == hash) {
+        __builtin_prefetch(s->name);
+        __builtin_prefetch(&snap->pods[s->pod - 1]);
+    }
+}
+
+const struct np_pod *
+np_snapshot_find_pod_hashed(const struct np_snapshot *snap, const char *ns,
+                            const char *name, uint32_t h)
+{
+    uint32_t j;
+    const struct np_pod_slot *s;
+
+    if (snap->pod_slots == NULL)
+        return np_snapshot_find_pod(snap, ns, name);
+    for (j = h & snap->pod_slots_mask; (s = &snap->pod_slots[j])->pod != 0;
+         j = (j + 1) & snap->pod_slots_mask) {
+        const struct np_pod *p;
+
+        if (s->hash != h || strcmp(s->name, name) != 0)
+            continue;
+        p = &snap->pods[s->pod - 1];
+        if (strcmp(snap->namespaces[p->ns].name, ns) == 0)
+            return p;
+    }
+    return NULL;
+}
+
 const struct np_pod *
 np_snapshot_find_pod(const struct np_snapshot *snap, const char *ns,
                      const char *name)
@@ -190,23 +260,9 @@ np_snapshot_find_pod(const struct np_snapshot *snap, const char *ns,
     struct key key = { .name = name };
     uint32_t i;
 
-    if (snap->pod_slots != NULL) {
-        uint32_t h = pod_key_hash(ns, name);
-        uint32_t j = h & snap->pod_slots_mask;
-        const struct np_pod_slot *s;
-
-        for (; (s = &snap->pod_slots[j])->pod != 0;
-             j = (j + 1) & snap->pod_slots_mask) {
-            const struct np_pod *p;
-
-            if (s->hash != h || strcmp(s->name, name) != 0)
-                continue;
-            p = &snap->pods[s->pod - 1];
-            if (strcmp(snap->namespaces[p->ns].name, ns) == 0)
-                return p;
-        }
-        return NULL;
-    }
+    if (snap->pod_slots != NULL)
+        return np_snapshot_find_pod_hashed(snap, ns, name,
+                                           pod_key_hash(ns, name));
     n = np_snapshot_find_namespace(snap, ns);
     if (n == NULL)
         return NULL;

@@ -210,6 +210,20 @@ const struct np_namespace *
 np_snapshot_find_namespace(const struct np_snapshot *snap, const char *name);
 const struct np_pod *np_snapshot_find_pod(const struct np_snapshot *snap,
                                           const char *ns, const char *name);
+/* For callers that look up many pods at once (batches): the hash
+ * np_snapshot_find_pod() looks (ns, name) up by, given by length;
+ * np_snapshot_prefetch_pod() asks the memory a lookup will touch to be
+ * brought in (stage 0: the slot; stage 1, once the slot is in: the pod and
+ * its name), so that lookups a few queries ahead overlap their waits; and
+ * the lookup itself with the hash. */
+uint32_t np_snapshot_pod_hash(const char *ns, size_t nslen, const char *name,
+                              size_t namelen);
+void np_snapshot_prefetch_pod(const struct np_snapshot *snap, uint32_t hash,
+                              int stage);
+const struct np_pod *np_snapshot_find_pod_hashed(const struct np_snapshot *snap,
+                                                 const char *ns,
+                                                 const char *name,
+                                                 uint32_t hash);
 const struct np_policy *np_snapshot_find_policy(const struct np_snapshot *snap,
                                                 const char *ns,
                                                 const char *name);

@@ -789,3 +789,57 @@ Test(snapshot, state_publishes_new_snapshots_to_readers)
     np_snapshot_release(reader);
     np_state_fini(&st);
 }
+
+/* The pod index: every pod is found by its namespace and name, by
+ * np_snapshot_find_pod() and by the hashed lookup batches use (with the
+ * prefetches before it), and keys that only differ in where the namespace
+ * ends and the name begins are different pods. */
+Test(snapshot, pods_are_found_by_namespace_and_name)
+{
+    struct np_builder *b = fx_builder();
+    struct np_snapshot *s;
+    struct np_error err;
+    char ref[64], ns[32], name[32];
+    unsigned i;
+
+    for (i = 0; i < 3000; i++) {
+        snprintf(ref, sizeof(ref), "ns-%u/pod-%u-%s", i % 37, i,
+                 i % 2 ? "abcdefghijklmnopq" : "x");
+        fx_pod(b, ref, "app=a", NULL);
+    }
+    /* "a-b" + "c" and "a" + "b-c": the same bytes, split differently. */
+    fx_pod(b, "a-b/c", "app=first", NULL);
+    fx_pod(b, "a/b-c", "app=second", NULL);
+    np_error_init(&err);
+    s = np_builder_build(b, 1, &err);
+    cr_assert_not_null(s, "%s", err.message);
+    np_builder_free(b);
+    for (i = 0; i < 3000; i++) {
+        const struct np_pod *p;
+        uint32_t h;
+
+        snprintf(ns, sizeof(ns), "ns-%u", i % 37);
+        snprintf(name, sizeof(name), "pod-%u-%s", i,
+                 i % 2 ? "abcdefghijklmnopq" : "x");
+        p = np_snapshot_find_pod(s, ns, name);
+        cr_assert_not_null(p, "%s/%s", ns, name);
+        cr_assert_str_eq(p->name, name);
+        cr_assert_str_eq(s->namespaces[p->ns].name, ns);
+        h = np_snapshot_pod_hash(ns, strlen(ns), name, strlen(name));
+        np_snapshot_prefetch_pod(s, h, 0);
+        np_snapshot_prefetch_pod(s, h, 1);
+        cr_assert_eq(np_snapshot_find_pod_hashed(s, ns, name, h), p);
+        /* The right name in another namespace is another key. */
+        snprintf(ns, sizeof(ns), "ns-%u", i % 37 + 37);
+        cr_assert_null(np_snapshot_find_pod(s, ns, name));
+    }
+    cr_assert_str_eq(
+        label_of(s, &np_snapshot_find_pod(s, "a-b", "c")->labels, "app"),
+        "first");
+    cr_assert_str_eq(
+        label_of(s, &np_snapshot_find_pod(s, "a", "b-c")->labels, "app"),
+        "second");
+    cr_assert_null(np_snapshot_find_pod(s, "a", "b"));
+    cr_assert_null(np_snapshot_find_pod(s, "", ""));
+    np_snapshot_release(s);
+}
