@@ -536,8 +536,8 @@ w_reason(struct api_jw *w, struct np_say_ctx *c, const char *reason,
     struct np_text *t;
     size_t start;
 
-    if (reason != NULL || c == NULL) {
-        api_jw_string(w, reason != NULL ? reason : "");
+    if (reason != NULL) {
+        api_jw_string(w, reason);
         return;
     }
     t = api_jw_text_begin(w, &start);

@@ -78,7 +78,8 @@ struct np_say {
     const void *item; /* the np_peer, np_pport or np_rule */
     struct np_ip ip;  /* peer: the address compared, for ipBlock */
     uint32_t except;  /* peer: the except entry hit */
-    int32_t req;      /* peer: the failing selector requirement */
+    int32_t req;      /* peer: the failing selector requirement; rule:
+                         the first peer that does not match */
     uint16_t named;   /* port: the number a named port is on the pod */
     uint8_t kind;     /* peer, port, rule or policy (eval.c) */
     uint8_t why;      /* the evaluator's reason code */
