@@ -9,6 +9,7 @@
  * also hold the string writer itself to jansson's escaping.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,74 +282,64 @@ compare_cluster(const char *const *files)
     return n;
 }
 
-Test(trace_text, ipblocks_with_except)
+/* The clusters: files of the source tree (at most 5; the rest empty), and
+ * how many answers each gives at least. Arrays, not pointers: Criterion
+ * copies parameters into the process that runs the test. */
+struct cluster_case {
+    char what[48];
+    char files[5][128];
+    unsigned min_answers;
+};
+
+ParameterizedTestParameters(trace_text, answers_written_both_ways)
 {
-    static const char *const files[] = {
-        "tests/data/conformance/e2e-egress-cidr-except-clause/manifests.yaml",
-        NULL
+    static struct cluster_case cases[] = {
+        { "ipBlocks with except",
+          { "tests/data/conformance/e2e-egress-cidr-except-clause/"
+            "manifests.yaml" },
+          1000 },
+        { "named ports",
+          { "tests/data/conformance/e2e-ingress-on-one-named-port/"
+            "manifests.yaml" },
+          1000 },
+        { "namespaceSelector and podSelector",
+          { "tests/data/conformance/e2e-podselector-and-nsselector/"
+            "manifests.yaml" },
+          1000 },
+        { "egress and ingress both isolated",
+          { "tests/data/conformance/e2e-deny-egress-client-side-even-if-"
+            "server-allows/manifests.yaml" },
+          1000 },
+        { "the walkthrough",
+          { "examples/walkthrough/01-cluster.yaml",
+            "examples/walkthrough/02-default-deny-ingress.yaml",
+            "examples/walkthrough/03-allow-client-ingress.yaml",
+            "examples/walkthrough/04-default-deny-egress.yaml",
+            "examples/walkthrough/05-allow-egress-to-server.yaml" },
+          100 },
+        { "workloads",
+          { "tests/data/workloads/acs_security_frontend_demos/"
+            "asset_cache_deployment.yaml",
+            "tests/data/workloads/acs_security_frontend_demos/"
+            "frontend_netpols.yaml",
+            "tests/data/workloads/acs_security_frontend_demos/"
+            "webapp_deployment.yaml" },
+          10 },
     };
 
-    cr_expect_gt(compare_cluster(files), 1000);
+    return cr_make_param_array(struct cluster_case, cases,
+                               sizeof(cases) / sizeof(cases[0]));
 }
 
-Test(trace_text, named_ports)
+ParameterizedTest(struct cluster_case *c, trace_text, answers_written_both_ways)
 {
-    static const char *const files[] = {
-        "tests/data/conformance/e2e-ingress-on-one-named-port/manifests.yaml",
-        NULL
-    };
+    const char *files[6] = { NULL };
+    int i, n = 0;
 
-    cr_expect_gt(compare_cluster(files), 1000);
-}
-
-Test(trace_text, selectors_of_both_kinds)
-{
-    static const char *const files[] = {
-        "tests/data/conformance/e2e-podselector-and-nsselector/manifests.yaml",
-        NULL
-    };
-
-    cr_expect_gt(compare_cluster(files), 1000);
-}
-
-Test(trace_text, egress_and_ingress_both_isolated)
-{
-    static const char *const files[] = {
-        "tests/data/conformance/e2e-deny-egress-client-side-even-if-server-"
-        "allows/manifests.yaml",
-        NULL
-    };
-
-    cr_expect_gt(compare_cluster(files), 1000);
-}
-
-Test(trace_text, walkthrough)
-{
-    static const char *const files[] = {
-        "examples/walkthrough/01-cluster.yaml",
-        "examples/walkthrough/02-default-deny-ingress.yaml",
-        "examples/walkthrough/03-allow-client-ingress.yaml",
-        "examples/walkthrough/04-default-deny-egress.yaml",
-        "examples/walkthrough/05-allow-egress-to-server.yaml",
-        NULL
-    };
-
-    cr_expect_gt(compare_cluster(files), 100);
-}
-
-Test(trace_text, workloads)
-{
-    static const char *const files[] = {
-        "tests/data/workloads/acs_security_frontend_demos/"
-        "asset_cache_deployment.yaml",
-        "tests/data/workloads/acs_security_frontend_demos/"
-        "frontend_netpols.yaml",
-        "tests/data/workloads/acs_security_frontend_demos/"
-        "webapp_deployment.yaml",
-        NULL
-    };
-
-    cr_expect_gt(compare_cluster(files), 10);
+    for (i = 0; i < 5; i++)
+        if (c->files[i][0] != '\0')
+            files[n++] = c->files[i];
+    cr_expect_gt(compare_cluster(files), c->min_answers, "%s", c->what);
 }
 
 /* --- the string writer --- */
