@@ -3,7 +3,8 @@
  *
  *   load     api_load_files() of a generated cluster: time and RSS.
  *   latency  api_dispatch() of POST /reachability for random pod pairs,
- *            timed one by one: p50, p99, p99.9, max.
+ *            timed one by one: p50, p99, p99.9, max. --untraced asks
+ *            for "trace": false (the verdict alone).
  *   batch    api_dispatch() of POST /reachability/batch bodies, with
  *            "trace": false, and the first K of them again with
  *            "trace": true.
@@ -12,7 +13,8 @@
  *            naive loop evaluates is compared with the matrix.
  *
  * Usage: bench_core --cluster FILE [--no-limits] [--seed S]
- *                   [--latency N] [--batch FILE]... [--trace-batches K]
+ *                   [--latency N [--untraced]] [--batch FILE]...
+ *                   [--trace-batches K]
  *                   [--matrix PORT[/PROTO]] [--sample N]
  *                   [--naive-budget SECONDS]
  *        bench_core --count FILE...
@@ -214,6 +216,8 @@ bench_load(struct api_ctx *ctx, const char *path)
 
 /* Writes a POST /reachability body for a random pair into buf. The port is
  * one the destination declares, with its protocol. */
+static bool untraced; /* --untraced: the queries ask for "trace": false */
+
 static size_t
 random_query(const struct np_snapshot *snap, char *buf, size_t size)
 {
@@ -231,9 +235,10 @@ random_query(const struct np_snapshot *snap, char *buf, size_t size)
     n = snprintf(buf, size,
                  "{\"from\": {\"namespace\": \"%s\", \"pod\": \"%s\"}, "
                  "\"to\": {\"namespace\": \"%s\", \"pod\": \"%s\"}, "
-                 "\"port\": %u, \"protocol\": \"%s\"}",
+                 "\"port\": %u, \"protocol\": \"%s\"%s}",
                  snap->namespaces[from->ns].name, from->name,
-                 snap->namespaces[to->ns].name, to->name, port, proto);
+                 snap->namespaces[to->ns].name, to->name, port, proto,
+                 untraced ? ", \"trace\": false" : "");
     if (n < 0 || (size_t)n >= size) {
         fprintf(stderr, "bench_core: query too long\n");
         exit(1);
@@ -616,7 +621,7 @@ usage(void)
 {
     fprintf(stderr,
             "usage: bench_core --cluster FILE [--no-limits] [--seed S]\n"
-            "                  [--latency N] [--batch FILE]... "
+            "                  [--latency N [--untraced]] [--batch FILE]... "
             "[--trace-batches K]\n"
             "                  [--matrix PORT[/PROTO]] [--sample N]\n"
             "                  [--naive-budget SECONDS]\n"
@@ -649,6 +654,10 @@ main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-limits") == 0) {
             no_limits = true;
+            continue;
+        }
+        if (strcmp(a, "--untraced") == 0) {
+            untraced = true;
             continue;
         }
         if (v == NULL)
