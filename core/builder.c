@@ -1241,6 +1241,7 @@ build_namespaces(struct build *bd, struct entry **pods, size_t npods,
             model = e->model;
         nss[i].id = (uint32_t)i;
         nss[i].name = np_arena_strdup(bd->a, names[i]);
+        nss[i].name_len = (uint32_t)strlen(names[i]);
         nss[i].implicit = model == NULL;
         nss[i].model = model;
         /* The API server sets kubernetes.io/metadata.name on every
@@ -1288,6 +1289,7 @@ build_pods(struct build *bd, struct entry **ents, size_t n)
         ns = np_snapshot_find_namespace(snap, ents[i]->ns);
         p->id = (uint32_t)i;
         p->name = m->name;
+        p->name_len = (uint32_t)strlen(m->name);
         p->ns = ns->id;
         p->model = m;
         p->host_network = m->host_network;
@@ -1512,6 +1514,7 @@ compile_rules(struct build *bd, const struct np_model_rule *src, size_t n,
             p->text = peer_text(bd, p, own_ns);
             if (p->text == NULL)
                 return NOMEM(bd->err);
+            p->text_len = (uint32_t)strlen(p->text);
         }
         for (j = 0; j < src[i].nports; j++) {
             const struct np_model_policy_port *mp = &src[i].ports[j];
@@ -1539,6 +1542,7 @@ compile_rules(struct build *bd, const struct np_model_rule *src, size_t n,
             pp->text = port_text(bd, pp);
             if (pp->text == NULL)
                 return NOMEM(bd->err);
+            pp->text_len = (uint32_t)strlen(pp->text);
         }
         rules[i].peers = peers;
         rules[i].npeers = (uint32_t)src[i].npeers;
@@ -1567,6 +1571,7 @@ build_policies(struct build *bd, struct entry **ents, size_t n)
         ns = np_snapshot_find_namespace(snap, ents[i]->ns);
         p->id = (uint32_t)i;
         p->name = m->name;
+        p->name_len = (uint32_t)strlen(m->name);
         p->ns = ns->id;
         p->model = m;
         if (np_selector_compile(&m->pod_selector, snap->syms, bd->a,

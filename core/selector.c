@@ -207,7 +207,10 @@ req_make(struct np_intern *t, const struct np_intern *ro, struct np_arena *a,
     r->values = syms;
     r->nvalues = (uint32_t)n;
     r->text = req_text(a, key, op, values, nvalues);
-    return r->text == NULL ? -1 : 0;
+    if (r->text == NULL)
+        return -1;
+    r->text_len = (uint32_t)strlen(r->text);
+    return 0;
 }
 
 int
@@ -248,6 +251,7 @@ np_selector_compile(const struct np_model_selector *sel, struct np_intern *t,
     out->text = join_texts(a, reqs, (uint32_t)n);
     if (out->text == NULL)
         return np_error_set(err, NP_E_NOMEM, "out of memory");
+    out->text_len = (uint32_t)strlen(out->text);
     return 0;
 }
 
@@ -419,6 +423,7 @@ np_selector_parse(const char *s, const struct np_intern *t, struct np_arena *a,
     out->text = join_texts(a, reqs, (uint32_t)nreqs);
     if (out->text == NULL)
         return np_error_set(err, NP_E_NOMEM, "out of memory");
+    out->text_len = (uint32_t)strlen(out->text);
     return 0;
 }
 

@@ -30,12 +30,14 @@ struct np_sel_req {
     uint32_t nvalues;
     const np_sym *values; /* sorted ids */
     const char *text;     /* "team=ateam", "env in (prod,stage)" */
+    uint32_t text_len;
 };
 
 struct np_selector {
     uint32_t nreqs;
     const struct np_sel_req *reqs;
     const char *text; /* whole selector in kubectl syntax; "" when empty */
+    uint32_t text_len;
 };
 
 /* Validates sel as the API server does (label keys and values, operators,

@@ -37,6 +37,7 @@ const char *np_dir_type_name(enum np_dir d);
 struct np_namespace {
     uint32_t id;
     const char *name;
+    uint32_t name_len; /* strlen(name): traces copy names without strlen */
     struct np_labels labels; /* includes kubernetes.io/metadata.name */
     bool implicit;           /* referenced, never declared */
     uint32_t first_pod, npods;
@@ -54,6 +55,7 @@ struct np_container_port {
 struct np_pod {
     uint32_t id;
     const char *name;
+    uint32_t name_len;
     uint32_t ns; /* namespace id */
     struct np_labels labels;
     uint32_t nports;
@@ -112,6 +114,7 @@ struct np_peer {
     uint32_t nexcept;
     const struct np_cidr *except;
     const char *text; /* the peer in words, for traces */
+    uint32_t text_len;
 };
 
 enum np_pport_kind {
@@ -127,6 +130,7 @@ struct np_pport {
     uint16_t port, end_port;
     np_sym name;
     const char *text; /* "80/TCP", "8000-8080/TCP", "http/TCP", "any/UDP" */
+    uint32_t text_len;
 };
 
 struct np_rule {
@@ -139,6 +143,7 @@ struct np_rule {
 struct np_policy {
     uint32_t id;
     const char *name;
+    uint32_t name_len;
     uint32_t ns;
     struct np_selector pod_sel;
     /* Effective policyTypes: as given, or Ingress plus Egress when the spec

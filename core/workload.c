@@ -460,6 +460,7 @@ np__workloads_build(struct np_snapshot *snap, struct np_arena *a,
         }
         p->id = (uint32_t)i;
         p->name = m->name;
+        p->name_len = (uint32_t)strlen(m->name);
         p->ns = ns->id;
         p->host_network = m->host_network;
         p->workload_kind = kind_find(m->kind)->kind;
