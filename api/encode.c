@@ -235,24 +235,31 @@ peers_field(enum np_dir dir)
     return dir == NP_DIR_INGRESS ? "from" : "to";
 }
 
-/* A sentence being written into a fixed buffer, which keeps whatever fits
- * (as snprintf would). Without printf: this runs for every answer. */
+/* The answer's one-sentence reason, written straight into the answer's
+ * text (api_jw_text_begin). It keeps at most SENTENCE_MAX bytes, as the
+ * fixed buffer it was once formatted into did. Without printf: this runs
+ * for every answer. */
+#define SENTENCE_MAX 1023
+
 struct sentence {
-    char *buf;
-    size_t size, len;
+    struct np_text *t;
+    size_t start; /* where the sentence begins in t */
 };
 
 static void
 say_n(struct sentence *st, const char *s, size_t n)
 {
-    if (st->len + 1 >= st->size)
+    size_t used = st->t->len - st->start;
+
+    if (used >= SENTENCE_MAX)
         return;
-    if (n > st->size - 1 - st->len)
-        n = st->size - 1 - st->len;
-    memcpy(st->buf + st->len, s, n);
-    st->len += n;
-    st->buf[st->len] = '\0';
+    if (n > SENTENCE_MAX - used)
+        n = SENTENCE_MAX - used;
+    np_text_put(st->t, s, n);
 }
+
+/* A literal, without strlen. */
+#define SAY(st, lit) say_n((st), "" lit, sizeof(lit) - 1)
 
 static void
 say(struct sentence *st, const char *s)
@@ -283,12 +290,15 @@ say_uint(struct sentence *st, unsigned n)
     say_n(st, buf, (size_t)(cpy_uint(buf, n) - buf));
 }
 
+/* "ns/name" of a pod or a policy, with the lengths the snapshot keeps. */
 static void
-say_ref(struct sentence *st, const char *ns, const char *name)
+say_ref(struct sentence *st, const struct np_snapshot *snap, uint32_t ns,
+        const char *name, uint32_t name_len)
 {
-    say(st, ns);
-    say_n(st, "/", 1);
-    say(st, name);
+    if (ns < snap->nnamespaces)
+        say_n(st, snap->namespaces[ns].name, snap->namespaces[ns].name_len);
+    SAY(st, "/");
+    say_n(st, name, name_len);
 }
 
 static void
@@ -298,18 +308,30 @@ say_endpoint(struct sentence *st, const struct np_snapshot *snap,
     char ip[NP_IP_STRLEN];
 
     if (ep->pod != NULL && ep->pod->workload_kind != NULL) {
-        say(st, "workload ");
-        say_ref(st, ns_name(snap, ep->pod->ns), ep->pod->workload_kind);
-        say_n(st, "/", 1);
-        say(st, ep->pod->name);
+        SAY(st, "workload ");
+        say(st, ns_name(snap, ep->pod->ns));
+        SAY(st, "/");
+        say(st, ep->pod->workload_kind);
+        SAY(st, "/");
+        say_n(st, ep->pod->name, ep->pod->name_len);
         return;
     }
     if (ep->pod != NULL) {
-        say_ref(st, ns_name(snap, ep->pod->ns), ep->pod->name);
+        say_ref(st, snap, ep->pod->ns, ep->pod->name, ep->pod->name_len);
         return;
     }
     np_ip_format(&ep->ip, ip, sizeof(ip));
     say(st, ip);
+}
+
+/* "ingress" or "egress". */
+static void
+say_dir(struct sentence *st, enum np_dir dir)
+{
+    if (dir == NP_DIR_INGRESS)
+        SAY(st, "ingress");
+    else
+        SAY(st, "egress");
 }
 
 /* One side in a clause that names what decided it: the policy and rule that
@@ -323,7 +345,6 @@ say_side(struct sentence *st, const struct np_snapshot *snap,
         side->dir == NP_DIR_EGRESS ? &q->from : &q->to;
     const struct np_endpoint *peer =
         side->dir == NP_DIR_EGRESS ? &q->to : &q->from;
-    const char *dir = np_dir_name(side->dir);
     uint32_t i;
 
     if (side->why == NP_WHY_ALLOWED_BY_RULE && side->nallowed_by > 0 &&
@@ -331,47 +352,51 @@ say_side(struct sentence *st, const struct np_snapshot *snap,
         const struct np_rule_ref *r = &side->allowed_by[0];
         const struct np_policy *pol = side->policies[r->policy].policy;
 
-        say(st, dir);
-        say(st, " of ");
+        say_dir(st, side->dir);
+        SAY(st, " of ");
         say_endpoint(st, snap, self);
-        say(st, " is allowed by ");
-        say_ref(st, ns_name(snap, pol->ns), pol->name);
-        say(st, " spec.");
-        say(st, dir);
-        say_n(st, "[", 1);
+        SAY(st, " is allowed by ");
+        say_ref(st, snap, pol->ns, pol->name, pol->name_len);
+        SAY(st, " spec.");
+        say_dir(st, side->dir);
+        SAY(st, "[");
         say_uint(st, (unsigned)r->rule);
-        say_n(st, "]", 1);
+        SAY(st, "]");
         return;
     }
     if (side->why == NP_WHY_NO_RULE_MATCHES) {
-        say(st, dir);
-        say(st, " of ");
+        say_dir(st, side->dir);
+        SAY(st, " of ");
         say_endpoint(st, snap, self);
-        say(st, " is isolated by ");
+        SAY(st, " is isolated by ");
         for (i = 0; i < side->npolicies && i < 3; i++) {
+            const struct np_policy *pol = side->policies[i].policy;
+
             if (i > 0)
-                say(st, ", ");
-            say_ref(st, ns_name(snap, side->policies[i].policy->ns),
-                    side->policies[i].policy->name);
+                SAY(st, ", ");
+            say_ref(st, snap, pol->ns, pol->name, pol->name_len);
         }
         if (side->npolicies > 3) {
-            say(st, " and ");
+            SAY(st, " and ");
             say_uint(st, (unsigned)(side->npolicies - 3));
-            say(st, " more");
+            SAY(st, " more");
         }
-        say(st, " and no rule allows ");
+        SAY(st, " and no rule allows ");
         say_uint(st, (unsigned)q->port);
-        say_n(st, "/", 1);
+        SAY(st, "/");
         say(st, np_proto_name(q->proto));
-        say(st, side->dir == NP_DIR_EGRESS ? " to " : " from ");
+        if (side->dir == NP_DIR_EGRESS)
+            SAY(st, " to ");
+        else
+            SAY(st, " from ");
         say_endpoint(st, snap, peer);
         return;
     }
     if (side->why == NP_WHY_NOT_ISOLATED) {
-        say(st, dir);
-        say(st, " of ");
+        say_dir(st, side->dir);
+        SAY(st, " of ");
         say_endpoint(st, snap, self);
-        say(st, " is not isolated");
+        SAY(st, " is not isolated");
         return;
     }
     if (side->reason != NULL) {
@@ -385,28 +410,33 @@ say_side(struct sentence *st, const struct np_snapshot *snap,
 }
 
 /* The answer in one sentence: the verdict, then the sides that decided it
- * (both when allowed, the denying ones when denied). */
+ * (both when allowed, the denying ones when denied). Written as the
+ * string value the writer w is at. */
 static void
-verdict_reason_text(const struct np_snapshot *snap, const struct np_query *q,
-                    const struct np_verdict *v, char *buf, size_t size)
+w_verdict_reason(struct api_jw *w, const struct np_snapshot *snap,
+                 const struct np_query *q, const struct np_verdict *v)
 {
-    struct sentence st = { .buf = buf, .size = size, .len = 0 };
+    struct sentence st;
 
-    buf[0] = '\0';
+    st.t = api_jw_text_begin(w, &st.start);
     if (v->self) {
-        say(&st, "allowed: traffic from a pod to itself is always "
+        SAY(&st, "allowed: traffic from a pod to itself is always "
                  "allowed, whatever the policies");
-        return;
+    } else {
+        if (v->allowed)
+            SAY(&st, "allowed: ");
+        else
+            SAY(&st, "denied: ");
+        if (v->allowed || !v->egress.allowed)
+            say_side(&st, snap, q, &v->egress);
+        if (!v->allowed && !v->egress.allowed && !v->ingress.allowed)
+            SAY(&st, "; and ");
+        else if (v->allowed)
+            SAY(&st, "; ");
+        if (v->allowed || !v->ingress.allowed)
+            say_side(&st, snap, q, &v->ingress);
     }
-    say(&st, v->allowed ? "allowed: " : "denied: ");
-    if (v->allowed || !v->egress.allowed)
-        say_side(&st, snap, q, &v->egress);
-    if (!v->allowed && !v->egress.allowed && !v->ingress.allowed)
-        say(&st, "; and ");
-    else if (v->allowed)
-        say(&st, "; ");
-    if (v->allowed || !v->ingress.allowed)
-        say_side(&st, snap, q, &v->ingress);
+    api_jw_text_end(w, st.start);
 }
 
 /* --- the reachability answer, written as text (jsonw.c): it is the most
@@ -422,6 +452,22 @@ w_ref(struct api_jw *w, const char *ns, const char *name)
     np_text_puts(t, ns);
     np_text_put(t, "/", 1);
     np_text_puts(t, name);
+    api_jw_text_end(w, start);
+}
+
+/* "ns/name" of a pod or a policy, with the lengths the snapshot keeps. */
+static void
+w_ref_of(struct api_jw *w, const struct np_snapshot *snap, uint32_t ns,
+         const char *name, uint32_t name_len)
+{
+    size_t start;
+    struct np_text *t = api_jw_text_begin(w, &start);
+
+    if (ns < snap->nnamespaces)
+        np_text_put(t, snap->namespaces[ns].name,
+                    snap->namespaces[ns].name_len);
+    np_text_put(t, "/", 1);
+    np_text_put(t, name, name_len);
     api_jw_text_end(w, start);
 }
 
@@ -457,9 +503,13 @@ w_endpoint(struct api_jw *w, const struct np_snapshot *snap,
         }
     } else {
         API_JW_KEY(w, "namespace");
-        api_jw_string(w, ns_name(snap, pod->ns));
+        if (pod->ns < snap->nnamespaces)
+            api_jw_string_n(w, snap->namespaces[pod->ns].name,
+                            snap->namespaces[pod->ns].name_len);
+        else
+            api_jw_string(w, "");
         API_JW_KEY(w, "pod");
-        api_jw_string(w, pod->name);
+        api_jw_string_n(w, pod->name, pod->name_len);
         if (ep->has_ip) {
             API_JW_KEY(w, "ip");
             w_ip(w, &ep->ip);
@@ -497,9 +547,10 @@ cpy(char *p, const char *s)
 static char *
 cpy_path(char *p, enum np_dir dir, uint32_t rule, const char *field, uint32_t i)
 {
-    p = CPY_LIT(p, "spec.");
-    p = cpy(p, np_dir_name(dir));
-    *p++ = '[';
+    if (dir == NP_DIR_INGRESS)
+        p = CPY_LIT(p, "spec.ingress[");
+    else
+        p = CPY_LIT(p, "spec.egress[");
     p = cpy_uint(p, rule);
     *p++ = ']';
     if (field != NULL) {
@@ -618,7 +669,7 @@ w_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
 
     api_jw_object(w);
     API_JW_KEY(w, "policy");
-    w_ref(w, ns_name(snap, pol->ns), pol->name);
+    w_ref_of(w, snap, pol->ns, pol->name, pol->name_len);
     API_JW_KEY(w, "rule");
     api_jw_int(w, r->rule);
     API_JW_KEY(w, "rulePath");
@@ -672,7 +723,7 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
         api_jw_string_add(w, pod->name);
         api_jw_string_end(w);
     } else if (pod != NULL) {
-        w_ref(w, ns_name(snap, pod->ns), pod->name);
+        w_ref_of(w, snap, pod->ns, pod->name, pod->name_len);
     } else {
         api_jw_null(w);
     }
@@ -682,7 +733,7 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
         const struct np_policy *pol =
             &snap->policies[pod->policies[side->dir][i]];
 
-        w_ref(w, ns_name(snap, pol->ns), pol->name);
+        w_ref_of(w, snap, pol->ns, pol->name, pol->name_len);
     }
     api_jw_end_array(w);
     API_JW_KEY(w, "reason");
@@ -701,7 +752,7 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
 
         api_jw_object(w);
         API_JW_KEY(w, "policy");
-        w_ref(w, ns_name(snap, p->policy->ns), p->policy->name);
+        w_ref_of(w, snap, p->policy->ns, p->policy->name, p->policy->name_len);
         API_JW_KEY(w, "allowed");
         api_jw_bool(w, p->allowed);
         API_JW_KEY(w, "reason");
@@ -721,7 +772,6 @@ void
 api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
                   const struct api_query *aq, const struct np_verdict *v)
 {
-    char reason[1024];
     struct np_say_ctx c;
 
     np_say_init(&c, snap, &aq->q);
@@ -745,8 +795,7 @@ api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
     API_JW_KEY(w, "self");
     api_jw_bool(w, v->self);
     API_JW_KEY(w, "reason");
-    verdict_reason_text(snap, &aq->q, v, reason, sizeof(reason));
-    api_jw_string(w, reason);
+    w_verdict_reason(w, snap, &aq->q, v);
     API_JW_KEY(w, "egress");
     w_side(w, snap, &c, &v->egress, aq->q.from.pod);
     API_JW_KEY(w, "ingress");

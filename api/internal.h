@@ -301,6 +301,8 @@ void api_jw_key(struct api_jw *w, const char *k);
 void api_jw_key_plain(struct api_jw *w, const char *quoted, size_t len);
 /* A string value; NULL writes null. */
 void api_jw_string(struct api_jw *w, const char *s);
+/* s[0..n), which holds no NUL. */
+void api_jw_string_n(struct api_jw *w, const char *s, size_t n);
 /* A string value written in pieces. */
 void api_jw_string_begin(struct api_jw *w);
 void api_jw_string_add(struct api_jw *w, const char *s);

@@ -59,7 +59,7 @@ put(struct api_jw *w, const char *s, size_t n)
         if (w->t.fail)
             return;
     }
-    memcpy(w->t.p + w->t.len, s, n);
+    np_copy_small(w->t.p + w->t.len, s, n);
     w->t.len += n;
 }
 
@@ -381,7 +381,19 @@ api_jw_string(struct api_jw *w, const char *s)
     putc1(w, '"');
 }
 
-/* Whether s[0..n) can be copied into a JSON string as it is. */
+void
+api_jw_string_n(struct api_jw *w, const char *s, size_t n)
+{
+    sep(w);
+    putc1(w, '"');
+    escaped(w, s, n);
+    putc1(w, '"');
+}
+
+/* Whether s[0..n) can be copied into a JSON string as it is. Whole blocks,
+ * then one last block that ends with the span (it may look again at bytes
+ * already seen): a sentence costs a few vector compares, without a loop
+ * over its last bytes. */
 static bool
 plain_span(const unsigned char *p, size_t n)
 {
@@ -389,14 +401,21 @@ plain_span(const unsigned char *p, size_t n)
     uint64_t x;
 
 #if defined(__SSE2__)
-    for (; n - i >= 16; i += 16)
-        if (needs_escape16(p + i) != 0)
-            return false;
+    if (n >= 16) {
+        for (; n - i > 16; i += 16)
+            if (needs_escape16(p + i) != 0)
+                return false;
+        return needs_escape16(p + n - 16) == 0;
+    }
 #endif
-    for (; n - i >= 8; i += 8) {
-        memcpy(&x, p + i, 8);
-        if (needs_escape8(x) != 0)
-            return false;
+    if (n >= 8) {
+        for (; n - i > 8; i += 8) {
+            memcpy(&x, p + i, 8);
+            if (needs_escape8(x) != 0)
+                return false;
+        }
+        memcpy(&x, p + n - 8, 8);
+        return needs_escape8(x) == 0;
     }
     for (; i < n; i++)
         if (!plain[p[i]])

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct np_text {
@@ -19,6 +20,49 @@ struct np_text {
 /* Makes cap greater than len + more, or sets t->fail. */
 void np_text_grow(struct np_text *t, size_t more);
 
+/* Copies n bytes from s to d. Trace texts are written in pieces of a few
+ * to a few dozen bytes: up to 32 bytes go in two overlapping moves of the
+ * first and last bytes (never reading outside s[0..n)), without the call
+ * to memcpy and its dispatch on the size. */
+static inline void
+np_copy_small(char *d, const char *s, size_t n)
+{
+    uint64_t a, b;
+
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n > 16 && n <= 32) {
+        uint64_t c, e;
+
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(&c, s + n - 16, 8);
+        memcpy(&e, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b, 8);
+        memcpy(d + n - 16, &c, 8);
+        memcpy(d + n - 8, &e, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t x, y;
+
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n < 4) {
+        if (n > 0) {
+            d[0] = s[0];
+            d[n / 2] = s[n / 2];
+            d[n - 1] = s[n - 1];
+        }
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 static inline void
 np_text_put(struct np_text *t, const char *s, size_t n)
 {
@@ -27,7 +71,10 @@ np_text_put(struct np_text *t, const char *s, size_t n)
         if (t->fail)
             return;
     }
-    memcpy(t->p + t->len, s, n);
+    if (__builtin_constant_p(n))
+        memcpy(t->p + t->len, s, n);
+    else
+        np_copy_small(t->p + t->len, s, n);
     t->len += n;
 }
 
