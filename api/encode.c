@@ -698,6 +698,43 @@ w_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
     api_jw_end_object(w);
 }
 
+/* A trace item up to its reason's value: {"policy":"ns/name","allowed":B,
+ * "reason": in one copy when the names need no escapes (as the names
+ * Kubernetes accepts never do). Returns true then, and the item is closed
+ * with a raw "}"; false when written key by key into an object. */
+static bool
+w_policy_head(struct api_jw *w, const struct np_snapshot *snap,
+              const struct np_policy_result *p)
+{
+    const struct np_policy *pol = p->policy;
+    const struct np_namespace *ns =
+        pol->ns < snap->nnamespaces ? &snap->namespaces[pol->ns] : NULL;
+    char buf[192], *q;
+
+    if (ns != NULL && ns->name_len + pol->name_len <= 128 &&
+        api_jw_is_plain(ns->name, ns->name_len) &&
+        api_jw_is_plain(pol->name, pol->name_len)) {
+        q = CPY_LIT(buf, "{\"policy\":\"");
+        memcpy(q, ns->name, ns->name_len);
+        q += ns->name_len;
+        *q++ = '/';
+        memcpy(q, pol->name, pol->name_len);
+        q += pol->name_len;
+        q = CPY_LIT(q, "\",\"allowed\":");
+        q = cpy_bool(q, p->allowed);
+        q = CPY_LIT(q, ",\"reason\":");
+        api_jw_raw_key(w, buf, (size_t)(q - buf));
+        return true;
+    }
+    api_jw_object(w);
+    API_JW_KEY(w, "policy");
+    w_ref_of(w, snap, pol->ns, pol->name, pol->name_len);
+    API_JW_KEY(w, "allowed");
+    api_jw_bool(w, p->allowed);
+    API_JW_KEY(w, "reason");
+    return false;
+}
+
 static void
 w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
        const struct np_side *side, const struct np_pod *pod)
@@ -750,19 +787,18 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
     for (i = 0; i < side->npolicies; i++) {
         const struct np_policy_result *p = &side->policies[i];
 
-        api_jw_object(w);
-        API_JW_KEY(w, "policy");
-        w_ref_of(w, snap, p->policy->ns, p->policy->name, p->policy->name_len);
-        API_JW_KEY(w, "allowed");
-        api_jw_bool(w, p->allowed);
-        API_JW_KEY(w, "reason");
+        bool raw = w_policy_head(w, snap, p);
+
         w_reason(w, c, p->reason, SAY_POLICY, p);
         API_JW_KEY(w, "rules");
         api_jw_array(w);
         for (j = 0; j < p->nrules; j++)
             w_rule_result(w, c, &p->rules[j], side->dir);
         api_jw_end_array(w);
-        api_jw_end_object(w);
+        if (raw)
+            api_jw_raw_more(w, "}", 1);
+        else
+            api_jw_end_object(w);
     }
     api_jw_end_array(w);
     api_jw_end_object(w);

@@ -303,6 +303,8 @@ void api_jw_key_plain(struct api_jw *w, const char *quoted, size_t len);
 void api_jw_string(struct api_jw *w, const char *s);
 /* s[0..n), which holds no NUL. */
 void api_jw_string_n(struct api_jw *w, const char *s, size_t n);
+/* Whether s[0..n) goes into a JSON string as it is (no escapes). */
+bool api_jw_is_plain(const char *s, size_t n);
 /* A string value written in pieces. */
 void api_jw_string_begin(struct api_jw *w);
 void api_jw_string_add(struct api_jw *w, const char *s);

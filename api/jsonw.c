@@ -423,6 +423,12 @@ plain_span(const unsigned char *p, size_t n)
     return true;
 }
 
+bool
+api_jw_is_plain(const char *s, size_t n)
+{
+    return plain_span((const unsigned char *)s, n);
+}
+
 struct np_text *
 api_jw_text_begin(struct api_jw *w, size_t *start)
 {

@@ -28,6 +28,8 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
 {
     struct np_verdict v;
     struct np_arena a;
+    /* A trace's results take a few KiB: the arena starts on the stack. */
+    _Alignas(16) unsigned char first[16384];
 
     if (!trace) {
         bool allowed = np_eval_allowed(snap, &ctx->opts, &aq->q);
@@ -41,7 +43,7 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
         api_jw_end_object(w);
         return 0;
     }
-    np_arena_init(&a);
+    np_arena_init_lent(&a, first, sizeof(first));
     /* The sentences of the trace are written straight into the answer. */
     if (np_eval_trace_lazy(snap, &ctx->opts, &aq->q, &a, &v, err) != 0) {
         np_arena_free_all(&a);

@@ -25,6 +25,22 @@ np_arena_init(struct np_arena *a)
     a->head = NULL;
     a->used = 0;
     a->total = 0;
+    a->lent = NULL;
+}
+
+void
+np_arena_init_lent(struct np_arena *a, void *buf, size_t size)
+{
+    struct np_arena_block *b = buf;
+
+    np_arena_init(a);
+    if (buf == NULL || size <= sizeof(*b) + ARENA_ALIGN ||
+        ((uintptr_t)buf & (ARENA_ALIGN - 1)) != 0)
+        return;
+    b->next = NULL;
+    b->size = (size - sizeof(*b)) & ~(size_t)(ARENA_ALIGN - 1);
+    a->head = b;
+    a->lent = b;
 }
 
 /* n bytes aligned for any type, not cleared. */
@@ -161,7 +177,8 @@ np_arena_free_all(struct np_arena *a)
 
     for (b = a->head; b != NULL; b = next) {
         next = b->next;
-        free(b);
+        if (b != a->lent)
+            free(b);
     }
     np_arena_init(a);
 }

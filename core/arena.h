@@ -12,12 +12,19 @@ struct np_arena_block;
 
 struct np_arena {
     struct np_arena_block *head;
-    size_t used;  /* bytes used in head */
-    size_t total; /* bytes handed out, for statistics */
+    size_t used;                 /* bytes used in head */
+    size_t total;                /* bytes handed out, for statistics */
+    struct np_arena_block *lent; /* np_arena_init_lent()'s block, or NULL */
 };
 
 /* Initializes an empty arena in the caller's storage. */
 void np_arena_init(struct np_arena *a);
+
+/* Initializes an arena whose first block is the caller's buf (size bytes,
+ * aligned like max_align_t, e.g. on the stack): an arena that stays small,
+ * like a query's trace, never calls malloc. buf must outlive the arena,
+ * which must not be absorbed into another. */
+void np_arena_init_lent(struct np_arena *a, void *buf, size_t size);
 
 /* Returns n zeroed bytes aligned for any type, or NULL when out of memory. */
 void *np_arena_alloc(struct np_arena *a, size_t n);

@@ -3,6 +3,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/text.h"
@@ -61,5 +62,53 @@ Test(text, empty_put_on_an_empty_text)
     np_text_put(&t, "", 0);
     cr_assert(!t.fail);
     cr_assert_eq(t.len, 0);
+    np_text_fini(&t);
+}
+
+/* np_copy_small() for every length up to well past its largest case: the
+ * bytes arrive, nothing past n is written, and the source is read only
+ * within its n bytes (each source is a malloc of exactly n bytes, which
+ * the sanitizer build watches). */
+Test(text, small_copies_are_exact_for_every_length)
+{
+    size_t n, i;
+
+    for (n = 0; n <= 80; n++) {
+        char *src = malloc(n > 0 ? n : 1);
+        char dst[96];
+
+        cr_assert_not_null(src);
+        for (i = 0; i < n; i++)
+            src[i] = (char)('a' + (i * 7 + n) % 26);
+        memset(dst, '#', sizeof(dst));
+        np_copy_small(dst, src, n);
+        cr_assert(memcmp(dst, src, n) == 0, "length %zu", n);
+        for (i = n; i < sizeof(dst); i++)
+            cr_assert_eq(dst[i], '#', "length %zu wrote byte %zu", n, i);
+        free(src);
+    }
+}
+
+/* Pieces of every small length, appended one after the other, give the
+ * same text as one copy of the whole. */
+Test(text, pieces_of_every_length_add_up)
+{
+    struct np_text t = { 0 };
+    char whole[4096];
+    size_t n, off = 0;
+
+    for (n = 0; n <= 40; n++) {
+        size_t i;
+        char piece[40];
+
+        for (i = 0; i < n; i++)
+            piece[i] = (char)('A' + (i + n) % 26);
+        np_text_put(&t, piece, n);
+        memcpy(whole + off, piece, n);
+        off += n;
+    }
+    cr_assert(!t.fail);
+    cr_assert_eq(t.len, off);
+    cr_assert(memcmp(t.p, whole, off) == 0);
     np_text_fini(&t);
 }
