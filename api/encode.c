@@ -436,7 +436,10 @@ w_verdict_reason(struct api_jw *w, const struct np_snapshot *snap,
         if (v->allowed || !v->ingress.allowed)
             say_side(&st, snap, q, &v->ingress);
     }
-    api_jw_text_end(w, st.start);
+    if (snap->texts_plain)
+        api_jw_text_end_plain(w);
+    else
+        api_jw_text_end(w, st.start);
 }
 
 /* --- the reachability answer, written as text (jsonw.c): it is the most
@@ -461,14 +464,18 @@ w_ref_of(struct api_jw *w, const struct np_snapshot *snap, uint32_t ns,
          const char *name, uint32_t name_len)
 {
     size_t start;
-    struct np_text *t = api_jw_text_begin(w, &start);
+    struct np_text *t;
 
+    t = api_jw_text_begin(w, &start);
     if (ns < snap->nnamespaces)
         np_text_put(t, snap->namespaces[ns].name,
                     snap->namespaces[ns].name_len);
     np_text_put(t, "/", 1);
     np_text_put(t, name, name_len);
-    api_jw_text_end(w, start);
+    if (snap->texts_plain)
+        api_jw_text_end_plain(w);
+    else
+        api_jw_text_end(w, start);
 }
 
 static void
@@ -598,7 +605,10 @@ w_reason(struct api_jw *w, struct np_say_ctx *c, const char *reason,
         np_say_rule(c, result, t);
     else
         np_say_policy(c, result, t);
-    api_jw_text_end(w, start);
+    if (c->snap->texts_plain)
+        api_jw_text_end_plain(w);
+    else
+        api_jw_text_end(w, start);
 }
 
 static char *
@@ -607,26 +617,53 @@ cpy_bool(char *p, bool b)
     return b ? CPY_LIT(p, "true") : CPY_LIT(p, "false");
 }
 
-/* Every byte of a trace item but its reason is ours: written in one copy
- * up to the reason's key. */
+/* spec.DIR[rule] and, with field, .FIELD[i], where field is "from", "to"
+ * or "ports" (peers_field()), at p; returns the end. */
+static char *
+cpy_item_path(char *p, enum np_dir dir, uint32_t rule, const char *field,
+              uint32_t i)
+{
+    if (dir == NP_DIR_INGRESS)
+        p = CPY_LIT(p, "spec.ingress[");
+    else
+        p = CPY_LIT(p, "spec.egress[");
+    p = cpy_uint(p, rule);
+    if (field[0] == 'f')
+        p = CPY_LIT(p, "].from[");
+    else if (field[0] == 't')
+        p = CPY_LIT(p, "].to[");
+    else
+        p = CPY_LIT(p, "].ports[");
+    p = cpy_uint(p, i);
+    *p++ = ']';
+    return p;
+}
+
+/* Every byte of a trace item but its reason is ours: written in place, in
+ * the answer's buffer, up to the reason's key. */
 static void
 w_match_results(struct api_jw *w, struct np_say_ctx *c,
                 const struct np_match_result *m, uint32_t n, enum np_dir dir,
                 uint32_t rule, const char *field)
 {
-    char buf[160], *p;
     uint32_t i;
+    char *p;
 
     api_jw_array(w);
     for (i = 0; i < n; i++) {
-        p = CPY_LIT(buf, "{\"index\":");
+        /* {"index":I,"path":"spec.ingress[R].ports[I]","matched":false,
+         * "reason": is at most 100 bytes. */
+        p = api_jw_raw_key_begin(w, 128);
+        if (p == NULL)
+            return;
+        p = CPY_LIT(p, "{\"index\":");
         p = cpy_uint(p, i);
         p = CPY_LIT(p, ",\"path\":\"");
-        p = cpy_path(p, dir, rule, field, i);
+        p = cpy_item_path(p, dir, rule, field, i);
         p = CPY_LIT(p, "\",\"matched\":");
         p = cpy_bool(p, m[i].matched);
         p = CPY_LIT(p, ",\"reason\":");
-        api_jw_raw_key(w, buf, (size_t)(p - buf));
+        api_jw_raw_key_end(w, p);
         w_reason(w, c, m[i].reason, SAY_MATCH, &m[i]);
         api_jw_raw_more(w, "}", 1);
     }
@@ -637,9 +674,11 @@ static void
 w_rule_result(struct api_jw *w, struct np_say_ctx *c,
               const struct np_rule_result *r, enum np_dir dir)
 {
-    char buf[200], *p;
+    char *p = api_jw_raw_key_begin(w, 160);
 
-    p = CPY_LIT(buf, "{\"index\":");
+    if (p == NULL)
+        return;
+    p = CPY_LIT(p, "{\"index\":");
     p = cpy_uint(p, r->index);
     p = CPY_LIT(p, ",\"path\":\"");
     p = cpy_path(p, dir, r->index, NULL, 0);
@@ -650,7 +689,7 @@ w_rule_result(struct api_jw *w, struct np_say_ctx *c,
     p = CPY_LIT(p, ",\"portMatched\":");
     p = cpy_bool(p, r->port_ok);
     p = CPY_LIT(p, ",\"reason\":");
-    api_jw_raw_key(w, buf, (size_t)(p - buf));
+    api_jw_raw_key_end(w, p);
     w_reason(w, c, r->reason, SAY_RULE, r);
     /* The keys below follow the reason: the comma rule of the rules array
      * (not its first item any more) is theirs too. */

@@ -281,6 +281,10 @@ char *api_jw_finish(struct api_jw *w, size_t *len);
  * The bytes are escaped at the end should they need it. */
 struct np_text *api_jw_text_begin(struct api_jw *w, size_t *start);
 void api_jw_text_end(struct api_jw *w, size_t start);
+/* api_jw_text_end() for a text known to need no escapes: made only of
+ * literals, numbers, addresses and the texts of a snapshot whose
+ * texts_plain is true. */
+void api_jw_text_end_plain(struct api_jw *w);
 /* Text written as it is, for the parts of a trace whose every byte is
  * ours: api_jw_raw_key() starts a value (the comma before it, if any) with
  * text that ends in a key, so the next value follows that key;
@@ -303,6 +307,12 @@ void api_jw_key_plain(struct api_jw *w, const char *quoted, size_t len);
 void api_jw_string(struct api_jw *w, const char *s);
 /* s[0..n), which holds no NUL. */
 void api_jw_string_n(struct api_jw *w, const char *s, size_t n);
+/* api_jw_raw_key() written in place: begin returns where up to max bytes
+ * may be written (after the separator the value needs), or NULL when out
+ * of memory; end takes the bytes up to end as the key of the value that
+ * follows. */
+char *api_jw_raw_key_begin(struct api_jw *w, size_t max);
+void api_jw_raw_key_end(struct api_jw *w, char *end);
 /* Whether s[0..n) goes into a JSON string as it is (no escapes). */
 bool api_jw_is_plain(const char *s, size_t n);
 /* A string value written in pieces. */

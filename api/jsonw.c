@@ -462,6 +462,12 @@ api_jw_text_end(struct api_jw *w, size_t start)
 }
 
 void
+api_jw_text_end_plain(struct api_jw *w)
+{
+    putc1(w, '"');
+}
+
+void
 api_jw_string_begin(struct api_jw *w)
 {
     sep(w);
@@ -524,6 +530,23 @@ api_jw_raw_key(struct api_jw *w, const char *text, size_t len)
 {
     sep(w);
     put(w, text, len);
+    w->after_key = true;
+}
+
+char *
+api_jw_raw_key_begin(struct api_jw *w, size_t max)
+{
+    sep(w);
+    grow(w, max + 1);
+    if (w->t.fail)
+        return NULL;
+    return w->t.p + w->t.len;
+}
+
+void
+api_jw_raw_key_end(struct api_jw *w, char *end)
+{
+    w->t.len = (size_t)(end - w->t.p);
     w->after_key = true;
 }
 

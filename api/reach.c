@@ -28,8 +28,10 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
 {
     struct np_verdict v;
     struct np_arena a;
-    /* A trace's results take a few KiB: the arena starts on the stack. */
-    _Alignas(16) unsigned char first[16384];
+    /* A trace's results take a few KiB (2 KiB for five policies of one
+     * rule each): the arena starts on the stack, and only a pod that many
+     * policies select makes it ask malloc for more. */
+    _Alignas(16) unsigned char first[8192];
 
     if (!trace) {
         bool allowed = np_eval_allowed(snap, &ctx->opts, &aq->q);

@@ -1705,6 +1705,81 @@ out:
     return rc;
 }
 
+/* Printable ASCII without '"' or '\\' (struct np_snapshot.texts_plain). */
+static bool
+plain(const char *s)
+{
+    const unsigned char *p;
+
+    if (s == NULL)
+        return true;
+    for (p = (const unsigned char *)s; *p != '\0'; p++)
+        if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+            return false;
+    return true;
+}
+
+static bool
+selector_plain(const struct np_selector *sel)
+{
+    uint32_t i;
+
+    if (sel == NULL)
+        return true;
+    if (!plain(sel->text))
+        return false;
+    for (i = 0; i < sel->nreqs; i++)
+        if (!plain(sel->reqs[i].text))
+            return false;
+    return true;
+}
+
+static bool
+pod_plain(const struct np_pod *p)
+{
+    return plain(p->name) && plain(p->workload_kind);
+}
+
+static bool
+texts_plain(const struct np_snapshot *snap)
+{
+    uint32_t i, j, k;
+    int d;
+
+    for (i = 0; i < snap->nnamespaces; i++)
+        if (!plain(snap->namespaces[i].name))
+            return false;
+    for (i = 0; i < snap->npods; i++)
+        if (!pod_plain(&snap->pods[i]))
+            return false;
+    for (i = 0; i < snap->nworkloads; i++)
+        if (!pod_plain(&snap->workloads[i]))
+            return false;
+    for (i = 0; i < snap->npolicies; i++) {
+        const struct np_policy *pol = &snap->policies[i];
+
+        if (!plain(pol->name) || !selector_plain(&pol->pod_sel))
+            return false;
+        for (d = 0; d < NP_DIR__MAX; d++) {
+            for (j = 0; j < pol->nrules[d]; j++) {
+                const struct np_rule *r = &pol->rules[d][j];
+
+                for (k = 0; k < r->npeers; k++)
+                    if (!plain(r->peers[k].text) ||
+                        !selector_plain(r->peers[k].pod_sel) ||
+                        !selector_plain(r->peers[k].ns_sel))
+                        return false;
+                for (k = 0; k < r->nports; k++)
+                    if (!plain(r->ports[k].text) ||
+                        (r->ports[k].kind == NP_PPORT_NAMED &&
+                         !plain(np_snapshot_str(snap, r->ports[k].name))))
+                        return false;
+            }
+        }
+    }
+    return true;
+}
+
 struct np_snapshot *
 np_builder_build(struct np_builder *b, uint64_t revision, struct np_error *err)
 {
@@ -1745,6 +1820,7 @@ np_builder_build(struct np_builder *b, uint64_t revision, struct np_error *err)
         build_policies(&bd, pols, npols) != 0 || build_selection(&bd) != 0 ||
         np__workloads_build(snap, bd.a, wmodels, nwls, err) != 0)
         goto fail;
+    snap->texts_plain = texts_plain(snap);
     free(pods);
     free(pols);
     free(wls);

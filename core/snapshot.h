@@ -199,6 +199,12 @@ struct np_snapshot {
     const struct np_pod *workloads;
     const struct np_workload *workload_info;
     uint32_t ndeclared_namespaces; /* namespaces not implicit */
+    /* Every name and text a trace quotes (namespaces, pods, workloads,
+     * policies, their peers, ports and selectors) is printable ASCII
+     * without '"' or '\\': a writer of quoted text copies them, and the
+     * sentences made of them, as they are. Names and labels Kubernetes
+     * accepts always are; np_builder_build() checks. */
+    bool texts_plain;
 };
 
 /* Returns a new empty snapshot at revision 0, or NULL when out of memory. */
