@@ -282,6 +282,21 @@ cpy_uint(char *p, uint32_t n)
     return p + (sizeof(buf) - k);
 }
 
+/* Writes n in decimal to p; returns the end. */
+static char *
+cpy_u64(char *p, uint64_t n)
+{
+    char buf[24];
+    size_t k = sizeof(buf);
+
+    do {
+        buf[--k] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    memcpy(p, buf + k, sizeof(buf) - k);
+    return p + (sizeof(buf) - k);
+}
+
 static void
 say_uint(struct sentence *st, unsigned n)
 {
@@ -446,6 +461,20 @@ w_verdict_reason(struct api_jw *w, const struct np_snapshot *snap,
  * frequent answer, and writing it directly costs a fraction of building
  * and serializing a tree of values --- */
 
+/* Copies the NUL-terminated s to p; returns the end. */
+static char *
+cpy(char *p, const char *s)
+{
+    size_t n = strlen(s);
+
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Copies a string literal to p; evaluates to the end. */
+#define CPY_LIT(p, lit)                                                        \
+    (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
 static void
 w_ref(struct api_jw *w, const char *ns, const char *name)
 {
@@ -487,12 +516,67 @@ w_ip(struct api_jw *w, const struct np_ip *ip)
     api_jw_string(w, buf);
 }
 
+/* The address an answer gives for a pod endpoint, or NULL. */
+static const struct np_ip *
+endpoint_ip(const struct np_endpoint *ep)
+{
+    const struct np_pod *pod = ep->pod;
+
+    if (ep->has_ip)
+        return &ep->ip;
+    if (pod->host_network && pod->has_host_ip)
+        return &pod->host_ip;
+    if (!pod->host_network && pod->nips > 0)
+        return &pod->ips[0];
+    return NULL;
+}
+
+/* A pod endpoint of a snapshot whose texts need no escapes, in one copy:
+ * {"namespace":"NS","pod":"NAME","ip":"IP","hostNetwork":true}, as
+ * w_endpoint() writes it key by key. */
+static void
+w_pod_endpoint(struct api_jw *w, const struct np_snapshot *snap,
+               const struct np_endpoint *ep)
+{
+    const struct np_pod *pod = ep->pod;
+    const struct np_namespace *ns = &snap->namespaces[pod->ns];
+    const struct np_ip *ip = endpoint_ip(ep);
+    char addr[NP_IP_STRLEN], *p;
+
+    p = api_jw_raw_key_begin(w,
+                             ns->name_len + pod->name_len + 64 + NP_IP_STRLEN);
+    if (p == NULL)
+        return;
+    p = CPY_LIT(p, "{\"namespace\":\"");
+    memcpy(p, ns->name, ns->name_len);
+    p += ns->name_len;
+    p = CPY_LIT(p, "\",\"pod\":\"");
+    memcpy(p, pod->name, pod->name_len);
+    p += pod->name_len;
+    *p++ = '"';
+    if (ip != NULL) {
+        np_ip_format(ip, addr, sizeof(addr));
+        p = CPY_LIT(p, ",\"ip\":\"");
+        p = cpy(p, addr);
+        *p++ = '"';
+    }
+    if (pod->host_network)
+        p = CPY_LIT(p, ",\"hostNetwork\":true");
+    *p++ = '}';
+    api_jw_raw_value_end(w, p);
+}
+
 static void
 w_endpoint(struct api_jw *w, const struct np_snapshot *snap,
            const struct np_endpoint *ep)
 {
     const struct np_pod *pod = ep->pod;
 
+    if (pod != NULL && pod->workload_kind == NULL &&
+        pod->ns < snap->nnamespaces && snap->texts_plain) {
+        w_pod_endpoint(w, snap, ep);
+        return;
+    }
     api_jw_object(w);
     if (pod == NULL) {
         API_JW_KEY(w, "ip");
@@ -534,20 +618,6 @@ w_endpoint(struct api_jw *w, const struct np_snapshot *snap,
     }
     api_jw_end_object(w);
 }
-
-/* Copies the NUL-terminated s to p; returns the end. */
-static char *
-cpy(char *p, const char *s)
-{
-    size_t n = strlen(s);
-
-    memcpy(p, s, n);
-    return p + n;
-}
-
-/* Copies a string literal to p; evaluates to the end. */
-#define CPY_LIT(p, lit)                                                        \
-    (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
 /* spec.DIR[rule] and, with field, .FIELD[i] (no quotes) at p; returns the
  * end. dir and field are short names of ours. */
@@ -780,14 +850,23 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
 {
     uint32_t i, j;
 
+    const char *why = np_side_why_name(side->why);
+    char *h;
+
+    /* "allowed":B,"isolated":B,"decision":"D","pod": in one copy (the
+     * names of decisions are ours). */
     api_jw_object(w);
-    API_JW_KEY(w, "allowed");
-    api_jw_bool(w, side->allowed);
-    API_JW_KEY(w, "isolated");
-    api_jw_bool(w, side->isolated);
-    API_JW_KEY(w, "decision");
-    api_jw_string(w, np_side_why_name(side->why));
-    API_JW_KEY(w, "pod");
+    h = api_jw_raw_key_begin(w, 96);
+    if (h == NULL)
+        return;
+    h = CPY_LIT(h, "\"allowed\":");
+    h = cpy_bool(h, side->allowed);
+    h = CPY_LIT(h, ",\"isolated\":");
+    h = cpy_bool(h, side->isolated);
+    h = CPY_LIT(h, ",\"decision\":\"");
+    h = cpy(h, why);
+    h = CPY_LIT(h, "\",\"pod\":");
+    api_jw_raw_key_end(w, h);
     if (pod != NULL && pod->workload_kind != NULL) {
         api_jw_null(w);
         API_JW_KEY(w, "workload");
@@ -848,14 +927,20 @@ api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
                   const struct api_query *aq, const struct np_verdict *v)
 {
     struct np_say_ctx c;
+    char *p;
 
     np_say_init(&c, snap, &aq->q);
+    /* "allowed":B,"revision":N,"from": in one copy. */
     api_jw_object(w);
-    API_JW_KEY(w, "allowed");
-    api_jw_bool(w, v->allowed);
-    API_JW_KEY(w, "revision");
-    api_jw_int(w, (long long)snap->revision);
-    API_JW_KEY(w, "from");
+    p = api_jw_raw_key_begin(w, 64);
+    if (p == NULL)
+        return;
+    p = CPY_LIT(p, "\"allowed\":");
+    p = cpy_bool(p, v->allowed);
+    p = CPY_LIT(p, ",\"revision\":");
+    p = cpy_u64(p, snap->revision);
+    p = CPY_LIT(p, ",\"from\":");
+    api_jw_raw_key_end(w, p);
     w_endpoint(w, snap, &aq->q.from);
     API_JW_KEY(w, "to");
     w_endpoint(w, snap, &aq->q.to);

@@ -313,6 +313,8 @@ void api_jw_string_n(struct api_jw *w, const char *s, size_t n);
  * follows. */
 char *api_jw_raw_key_begin(struct api_jw *w, size_t max);
 void api_jw_raw_key_end(struct api_jw *w, char *end);
+/* The same for a whole value: api_jw_raw_key_begin(), then this. */
+void api_jw_raw_value_end(struct api_jw *w, char *end);
 /* Whether s[0..n) goes into a JSON string as it is (no escapes). */
 bool api_jw_is_plain(const char *s, size_t n);
 /* A string value written in pieces. */

@@ -551,6 +551,12 @@ api_jw_raw_key_end(struct api_jw *w, char *end)
 }
 
 void
+api_jw_raw_value_end(struct api_jw *w, char *end)
+{
+    w->t.len = (size_t)(end - w->t.p);
+}
+
+void
 api_jw_raw_more(struct api_jw *w, const char *text, size_t len)
 {
     put(w, text, len);

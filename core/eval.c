@@ -963,6 +963,8 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
         uint32_t nmatched = 0;
 
         prs[i].policy = pol;
+        /* The answer names every policy: ask for the name now. */
+        __builtin_prefetch(pol->name);
         prs[i].nrules = pol->nrules[dir];
         prs[i].say.policy = pol;
         prs[i].say.kind = SAY_POLICY;
@@ -1101,6 +1103,13 @@ prefetch_policies(const struct np_snapshot *snap, const struct np_query *q)
     const enum np_dir dirs[2] = { NP_DIR_EGRESS, NP_DIR_INGRESS };
     uint32_t i, k, l;
 
+    /* The answer gives the pods' addresses and names too. */
+    for (k = 0; k < 2; k++) {
+        if (pods[k] != NULL) {
+            __builtin_prefetch(pods[k]->ips);
+            __builtin_prefetch(pods[k]->name);
+        }
+    }
     for (k = 0; k < 2; k++)
         for (i = 0; pods[k] != NULL && i < pods[k]->npolicies[dirs[k]]; i++)
             __builtin_prefetch(
