@@ -573,6 +573,10 @@ api_query_fast(const struct np_snapshot *snap, const struct api_request *req,
                       .end = req->body != NULL ? req->body + req->body_len
                                                : NULL };
     struct fast_query fq;
+    const uint32_t *hashes[2];
+    uint32_t hash[2];
+    bool is_pod[2];
+    int i;
 
     *trace = true;
     memset(aq, 0, sizeof(*aq));
@@ -580,7 +584,21 @@ api_query_fast(const struct np_snapshot *snap, const struct api_request *req,
         !query(&s, &fq, trace))
         return -1;
     ws(&s);
-    if (s.p != s.end || !resolve(snap, &fq, NULL, &aq->q, aq))
+    if (s.p != s.end)
+        return -1;
+    /* Both pods are looked up together: each lookup waits for memory two
+     * or three times (slot, name, pod), and the two can wait at once. */
+    for (i = 0; i < 2; i++)
+        is_pod[i] = pod_hash(fq.ep[i], &hash[i]);
+    for (i = 0; i < 2; i++)
+        if (is_pod[i])
+            np_snapshot_prefetch_pod(snap, hash[i], 0);
+    for (i = 0; i < 2; i++)
+        if (is_pod[i])
+            np_snapshot_prefetch_pod(snap, hash[i], 1);
+    hashes[0] = is_pod[0] ? &hash[0] : NULL;
+    hashes[1] = is_pod[1] ? &hash[1] : NULL;
+    if (!resolve(snap, &fq, hashes, &aq->q, aq))
         return -1;
     aq->proto_given = fq.proto.p != NULL;
     return 0;
