@@ -274,6 +274,10 @@ cpy_uint(char *p, uint32_t n)
     char buf[12];
     size_t k = sizeof(buf);
 
+    if (n < 10) {
+        *p = (char)('0' + n);
+        return p + 1;
+    }
     do {
         buf[--k] = (char)('0' + n % 10);
         n /= 10;
@@ -892,7 +896,10 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
     }
     api_jw_end_array(w);
     API_JW_KEY(w, "reason");
-    api_jw_string(w, side->reason != NULL ? side->reason : "");
+    if (snap->texts_plain && side->reason != NULL)
+        api_jw_string_plain(w, side->reason, strlen(side->reason));
+    else
+        api_jw_string(w, side->reason != NULL ? side->reason : "");
     API_JW_KEY(w, "allowedBy");
     api_jw_array(w);
     for (i = 0; i < side->nallowed_by; i++) {

@@ -285,6 +285,9 @@ void api_jw_text_end(struct api_jw *w, size_t start);
  * literals, numbers, addresses and the texts of a snapshot whose
  * texts_plain is true. */
 void api_jw_text_end_plain(struct api_jw *w);
+/* A string value of n bytes known to need no escapes, as for
+ * api_jw_text_end_plain(). */
+void api_jw_string_plain(struct api_jw *w, const char *s, size_t n);
 /* Text written as it is, for the parts of a trace whose every byte is
  * ours: api_jw_raw_key() starts a value (the comma before it, if any) with
  * text that ends in a key, so the next value follows that key;

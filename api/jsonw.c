@@ -462,6 +462,15 @@ api_jw_text_end(struct api_jw *w, size_t start)
 }
 
 void
+api_jw_string_plain(struct api_jw *w, const char *s, size_t n)
+{
+    sep(w);
+    putc1(w, '"');
+    put(w, s, n);
+    putc1(w, '"');
+}
+
+void
 api_jw_text_end_plain(struct api_jw *w)
 {
     putc1(w, '"');

@@ -31,7 +31,7 @@ np_text_grow(struct np_text *t, size_t more)
 }
 
 void
-np_text_putu(struct np_text *t, unsigned long long n)
+np_text_putu_slow(struct np_text *t, unsigned long long n)
 {
     char buf[24];
     size_t k = sizeof(buf);

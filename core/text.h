@@ -84,8 +84,18 @@ np_text_puts(struct np_text *t, const char *s)
     np_text_put(t, s, strlen(s));
 }
 
-/* n in decimal. */
-void np_text_putu(struct np_text *t, unsigned long long n);
+void np_text_putu_slow(struct np_text *t, unsigned long long n);
+
+/* n in decimal. Traces write mostly indexes below ten. */
+static inline void
+np_text_putu(struct np_text *t, unsigned long long n)
+{
+    if (n < 10 && t->len + 2 < t->cap) {
+        t->p[t->len++] = (char)('0' + n);
+        return;
+    }
+    np_text_putu_slow(t, n);
+}
 
 /* Frees the buffer; t is empty again. */
 void np_text_fini(struct np_text *t);
