@@ -53,28 +53,20 @@ struct np_container_port {
 };
 
 struct np_pod {
+    /* First what a query reads of both its pods (finding them by name,
+     * writing their names and addresses, tracing their policies), packed
+     * at the start, so that it takes one or two cache lines, not four. */
     uint32_t id;
-    const char *name;
-    uint32_t name_len;
     uint32_t ns; /* namespace id */
-    struct np_labels labels;
-    uint32_t nports;
-    const struct np_container_port *ports;
-    bool host_network;
-    bool has_host_ip;
-    struct np_ip host_ip;
-    uint32_t nips;
-    const struct np_ip *ips; /* status.podIP(s), deduplicated */
-    const char *phase;       /* NULL when not given */
+    const char *name;
     /* Policies whose podSelector selects this pod and whose effective
      * policyTypes include the direction, sorted by policy id. Empty for
      * hostNetwork pods, which NetworkPolicies do not select. */
     uint32_t npolicies[NP_DIR__MAX];
     const uint32_t *policies[NP_DIR__MAX];
-    /* Every policy whose podSelector selects this pod, whatever its types. */
-    uint32_t nselected_by;
-    const uint32_t *selected_by;
-    const struct np_model_pod *model; /* NULL for a template pod */
+    uint32_t name_len;
+    uint32_t nips;
+    const struct np_ip *ips; /* status.podIP(s), deduplicated */
     /* Workloads (core/workload.h). A template pod, an element of
      * snapshot.workloads, stands for any pod of a workload's template: it has
      * workload_kind set ("Deployment", ...), no IP, and its id is its index
@@ -82,6 +74,17 @@ struct np_pod {
      * pod has workload_kind NULL, and workload is the template pod of the
      * uploaded workload its metadata.ownerReferences lead to, or NULL. */
     const char *workload_kind;
+    bool host_network;
+    bool has_host_ip;
+    struct np_labels labels;
+    uint32_t nports;
+    const struct np_container_port *ports;
+    struct np_ip host_ip;
+    const char *phase; /* NULL when not given */
+    /* Every policy whose podSelector selects this pod, whatever its types. */
+    uint32_t nselected_by;
+    const uint32_t *selected_by;
+    const struct np_model_pod *model; /* NULL for a template pod */
     const struct np_pod *workload;
 };
 
@@ -141,17 +144,18 @@ struct np_rule {
 };
 
 struct np_policy {
+    /* First what tracing a query reads of each policy, in one cache line. */
     uint32_t id;
-    const char *name;
-    uint32_t name_len;
     uint32_t ns;
-    struct np_selector pod_sel;
+    const char *name;
+    uint32_t nrules[NP_DIR__MAX];
+    const struct np_rule *rules[NP_DIR__MAX];
+    uint32_t name_len;
     /* Effective policyTypes: as given, or Ingress plus Egress when the spec
      * has egress rules (SetDefaults_NetworkPolicy). */
     bool affects[NP_DIR__MAX];
     bool types_defaulted;
-    uint32_t nrules[NP_DIR__MAX];
-    const struct np_rule *rules[NP_DIR__MAX];
+    struct np_selector pod_sel;
     uint32_t nselected; /* pods the podSelector selects, sorted ids */
     const uint32_t *selected;
     /* Workloads whose template the podSelector selects: indexes into
