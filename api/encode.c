@@ -269,9 +269,9 @@ say(struct sentence *st, const char *s)
 
 /* Writes n in decimal to p; returns the end. */
 static char *
-cpy_uint(char *p, uint32_t n)
+cpy_uint(char *p, uint64_t n)
 {
-    char buf[12];
+    char buf[24];
     size_t k = sizeof(buf);
 
     if (n < 10) {
@@ -286,25 +286,10 @@ cpy_uint(char *p, uint32_t n)
     return p + (sizeof(buf) - k);
 }
 
-/* Writes n in decimal to p; returns the end. */
-static char *
-cpy_u64(char *p, uint64_t n)
-{
-    char buf[24];
-    size_t k = sizeof(buf);
-
-    do {
-        buf[--k] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
-    memcpy(p, buf + k, sizeof(buf) - k);
-    return p + (sizeof(buf) - k);
-}
-
 static void
 say_uint(struct sentence *st, unsigned n)
 {
-    char buf[12];
+    char buf[24];
 
     say_n(st, buf, (size_t)(cpy_uint(buf, n) - buf));
 }
@@ -852,9 +837,8 @@ static void
 w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
        const struct np_side *side, const struct np_pod *pod)
 {
-    uint32_t i, j;
-
     const char *why = np_side_why_name(side->why);
+    uint32_t i, j;
     char *h;
 
     /* "allowed":B,"isolated":B,"decision":"D","pod": in one copy (the
@@ -945,7 +929,7 @@ api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
     p = CPY_LIT(p, "\"allowed\":");
     p = cpy_bool(p, v->allowed);
     p = CPY_LIT(p, ",\"revision\":");
-    p = cpy_u64(p, snap->revision);
+    p = cpy_uint(p, snap->revision);
     p = CPY_LIT(p, ",\"from\":");
     api_jw_raw_key_end(w, p);
     w_endpoint(w, snap, &aq->q.from);

@@ -886,6 +886,22 @@ trace_rule(struct tracer *t, const struct np_policy *pol, enum np_dir dir,
     rr->say.dir = (uint8_t)dir;
 }
 
+/* "pod NS/NAME is isolated for DIR by N policies". */
+static void
+say_isolated(struct np_say_ctx *c, int self_k, enum np_dir dir, uint32_t n,
+             struct np_text *o)
+{
+    pod_put(c, self_k, o);
+    LIT(o, " is isolated for ");
+    dir_put(o, dir);
+    LIT(o, " by ");
+    NUM(o, n);
+    if (n == 1)
+        LIT(o, " policy");
+    else
+        LIT(o, " policies");
+}
+
 static void
 trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
 {
@@ -997,15 +1013,8 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
 
         side->why = NP_WHY_ALLOWED_BY_RULE;
         o = sentence(t);
-        pod_put(&t->say, self_k, o);
-        LIT(o, " is isolated for ");
-        dir_put(o, dir);
-        LIT(o, " by ");
-        NUM(o, side->npolicies);
-        if (side->npolicies == 1)
-            LIT(o, " policy; ");
-        else
-            LIT(o, " policies; ");
+        say_isolated(&t->say, self_k, dir, side->npolicies, o);
+        LIT(o, "; ");
         STRN(o, snap->namespaces[prs[r0->policy].policy->ns].name);
         LIT(o, "/");
         STRN(o, prs[r0->policy].policy->name);
@@ -1021,15 +1030,8 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     } else {
         side->why = NP_WHY_NO_RULE_MATCHES;
         o = sentence(t);
-        pod_put(&t->say, self_k, o);
-        LIT(o, " is isolated for ");
-        dir_put(o, dir);
-        LIT(o, " by ");
-        NUM(o, side->npolicies);
-        if (side->npolicies == 1)
-            LIT(o, " policy and no ");
-        else
-            LIT(o, " policies and no ");
+        say_isolated(&t->say, self_k, dir, side->npolicies, o);
+        LIT(o, " and no ");
         dir_put(o, dir);
         LIT(o, " rule allows ");
         query_port(&t->say, o);
