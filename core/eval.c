@@ -489,6 +489,16 @@ peer_side(uint8_t dir)
     return dir == NP_DIR_EGRESS ? 1 : 0;
 }
 
+/* "SELECTOR (fails REQUIREMENT)". */
+static void
+selector_fails(const struct np_selector *sel, int req, struct np_text *o)
+{
+    STRN(o, sel->text);
+    LIT(o, " (fails ");
+    STRN(o, sel->reqs[req].text);
+    LIT(o, ")");
+}
+
 static void
 say_peer(struct np_say_ctx *c, const struct np_say *s, struct np_text *o)
 {
@@ -564,18 +574,12 @@ say_peer(struct np_say_ctx *c, const struct np_say *s, struct np_text *o)
         LIT(o, "namespace ");
         STRN(o, snap->namespaces[ep->pod->ns].name);
         LIT(o, " does not match namespaceSelector ");
-        STRN(o, p->ns_sel->text);
-        LIT(o, " (fails ");
-        STRN(o, p->ns_sel->reqs[s->req].text);
-        LIT(o, ")");
+        selector_fails(p->ns_sel, s->req, o);
         return;
     case PEER_POD_SELECTOR:
         pod_put(c, k, o);
         LIT(o, " does not match podSelector ");
-        STRN(o, p->pod_sel->text);
-        LIT(o, " (fails ");
-        STRN(o, p->pod_sel->reqs[s->req].text);
-        LIT(o, ")");
+        selector_fails(p->pod_sel, s->req, o);
         return;
     default:
         pod_put(c, k, o);
