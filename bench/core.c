@@ -4,7 +4,11 @@
  *   load     api_load_files() of a generated cluster: time and RSS.
  *   latency  api_dispatch() of POST /reachability for random pod pairs,
  *            timed one by one: p50, p99, p99.9, max. --untraced asks
- *            for "trace": false (the verdict alone).
+ *            for "trace": false (the verdict alone). --cold KIB writes
+ *            KIB KiB of other memory before each query, untimed, as the
+ *            kernel and the load generator do between two queries of a
+ *            server under load: the query then finds its snapshot data
+ *            and its code out of the caches, as it does there.
  *   batch    api_dispatch() of POST /reachability/batch bodies, with
  *            "trace": false, and the first K of them again with
  *            "trace": true.
@@ -13,8 +17,8 @@
  *            naive loop evaluates is compared with the matrix.
  *
  * Usage: bench_core --cluster FILE [--no-limits] [--seed S]
- *                   [--latency N [--untraced]] [--batch FILE]...
- *                   [--trace-batches K]
+ *                   [--latency N [--untraced] [--cold KIB]]
+ *                   [--batch FILE]... [--trace-batches K]
  *                   [--matrix PORT[/PROTO]] [--sample N]
  *                   [--naive-budget SECONDS]
  *        bench_core --count FILE...
@@ -216,7 +220,8 @@ bench_load(struct api_ctx *ctx, const char *path)
 
 /* Writes a POST /reachability body for a random pair into buf. The port is
  * one the destination declares, with its protocol. */
-static bool untraced; /* --untraced: the queries ask for "trace": false */
+static bool untraced;   /* --untraced: the queries ask for "trace": false */
+static size_t cold_kib; /* --cold: KiB written between two queries */
 
 static size_t
 random_query(const struct np_snapshot *snap, char *buf, size_t size)
@@ -246,6 +251,21 @@ random_query(const struct np_snapshot *snap, char *buf, size_t size)
     return (size_t)n;
 }
 
+/* Writes one byte of every cache line of buf (len bytes), so that what the
+ * last query read is no longer in the caches. The compiler must not drop
+ * the stores: buf is read back once in a while. */
+static void
+make_cold(unsigned char *buf, size_t len, uint32_t round)
+{
+    static volatile unsigned sink;
+    size_t i;
+
+    for (i = 0; i < len; i += 64)
+        buf[i] = (unsigned char)(buf[i] + round);
+    if (round % 1024 == 0)
+        sink += buf[len / 2];
+}
+
 static void
 bench_latency(struct api_ctx *ctx, uint32_t n)
 {
@@ -262,15 +282,21 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
     unsigned long long resp_bytes = 0;
     double sum = 0;
     char body[1024];
+    unsigned char *cold = NULL;
 
+    if (cold_kib > 0)
+        cold = calloc(cold_kib, 1024);
     if (lat == NULL || cpu == NULL || cpu_sorted == NULL || bytes == NULL ||
-        snap->npods == 0) {
+        snap->npods == 0 || (cold_kib > 0 && cold == NULL)) {
         fprintf(stderr, "bench_core: latency needs pods and memory\n");
         exit(1);
     }
     for (i = 0; i < warm + n; i++) {
         struct api_response resp;
         size_t len = random_query(snap, body, sizeof(body));
+
+        if (cold != NULL)
+            make_cold(cold, cold_kib * 1024, i);
         double c0 = cpu_now();
         double t0 = now();
         double t, c;
@@ -306,6 +332,7 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
     memcpy(cpu, cpu_sorted, sizeof(double) * n);
     qsort(lat, n, sizeof(double), cmp_double);
     printf("lat_n=%u\n", n);
+    printf("lat_cold_kib=%zu\n", cold_kib);
     printf("lat_errors=%u\n", bad);
     printf("lat_mean_us=%.2f\n", sum / n * 1e6);
     printf("lat_p50_us=%.2f\n", percentile(lat, n, 0.50) * 1e6);
@@ -322,6 +349,7 @@ bench_latency(struct api_ctx *ctx, uint32_t n)
     free(cpu);
     free(cpu_sorted);
     free(bytes);
+    free(cold);
     np_snapshot_release(snap);
 }
 
@@ -621,8 +649,8 @@ usage(void)
 {
     fprintf(stderr,
             "usage: bench_core --cluster FILE [--no-limits] [--seed S]\n"
-            "                  [--latency N [--untraced]] [--batch FILE]... "
-            "[--trace-batches K]\n"
+            "                  [--latency N [--untraced] [--cold KIB]]\n"
+            "                  [--batch FILE]... [--trace-batches K]\n"
             "                  [--matrix PORT[/PROTO]] [--sample N]\n"
             "                  [--naive-budget SECONDS]\n"
             "       bench_core --count FILE...\n");
@@ -669,6 +697,8 @@ main(int argc, char **argv)
             rng_state = strtoull(v, NULL, 10);
         } else if (strcmp(a, "--latency") == 0) {
             latency = (uint32_t)strtoul(v, NULL, 10);
+        } else if (strcmp(a, "--cold") == 0) {
+            cold_kib = strtoul(v, NULL, 10);
         } else if (strcmp(a, "--batch") == 0) {
             if (nbatches == MAX_BATCH_FILES)
                 usage();
