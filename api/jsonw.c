@@ -371,14 +371,10 @@ api_jw_key_plain(struct api_jw *w, const char *quoted, size_t len)
 void
 api_jw_string(struct api_jw *w, const char *s)
 {
-    if (s == NULL) {
+    if (s == NULL)
         api_jw_null(w);
-        return;
-    }
-    sep(w);
-    putc1(w, '"');
-    escaped(w, s, strlen(s));
-    putc1(w, '"');
+    else
+        api_jw_string_n(w, s, strlen(s));
 }
 
 void
