@@ -203,11 +203,14 @@ enum api_route_result
 api_route_find(const char *method, const char *path, struct api_route_hit *hit)
 {
     char *seg[MAX_SEGMENTS];
-    bool path_known = false;
+    int first = -1;
     int nseg;
     size_t i;
 
-    memset(hit, 0, sizeof(*hit));
+    hit->handler = NULL;
+    hit->query = NULL;
+    hit->nparams = 0;
+    hit->allow[0] = '\0';
     hit->route = -1;
     nseg = split(path, hit->buf, sizeof(hit->buf), seg);
     if (nseg < 0)
@@ -218,24 +221,37 @@ api_route_find(const char *method, const char *path, struct api_route_hit *hit)
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct api_route *r = &routes[i];
 
-        if (!match(r->pattern, seg, nseg, hit))
+        /* Most routes differ from the path in its first letter (path[1],
+         * the first of seg[0]): a query of the last route should not cost
+         * more than one of the first. */
+        if (r->pattern[1] != path[1] || !match(r->pattern, seg, nseg, hit))
             continue;
-        if (!path_known)
-            hit->route = (int)i;
-        path_known = true;
+        if (first < 0)
+            first = (int)i;
         if (method != NULL && strcmp(method, r->method) == 0) {
             hit->route = (int)i;
             hit->handler = r->handler;
             hit->query = r->query;
-            hit->allow[0] = '\0';
             return API_ROUTE_FOUND;
         }
+    }
+    hit->nparams = 0;
+    if (first < 0)
+        return API_ROUTE_NO_PATH;
+    /* The path is known and the method is not: the methods it accepts, in
+     * the order of the table. */
+    hit->route = first;
+    for (i = (size_t)first; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct api_route *r = &routes[i];
+
+        if (!match(r->pattern, seg, nseg, hit))
+            continue;
         allow_add(hit->allow, sizeof(hit->allow), r->method);
         if (strcmp(r->method, "GET") == 0)
             allow_add(hit->allow, sizeof(hit->allow), "HEAD");
     }
     hit->nparams = 0;
-    return path_known ? API_ROUTE_NO_METHOD : API_ROUTE_NO_PATH;
+    return API_ROUTE_NO_METHOD;
 }
 
 size_t
