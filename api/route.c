@@ -8,6 +8,8 @@
 #include "api/internal.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -199,13 +201,43 @@ allow_add(char *allow, size_t size, const char *method)
     snprintf(allow + len, size - len, "%s%s", len > 0 ? ", " : "", method);
 }
 
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* The routes grouped by the first letter of their path, each group in the
+ * order of the table: a request reads only the routes that can match it,
+ * whatever its place in the table. Built once. */
+static struct {
+    uint8_t order[NROUTES]; /* route indexes, grouped */
+    uint8_t start[128];     /* group of a letter: order[start, start + n) */
+    uint8_t n[128];
+} by_letter;
+static pthread_once_t by_letter_once = PTHREAD_ONCE_INIT;
+_Static_assert(NROUTES < 256, "route indexes are bytes");
+
+static void
+by_letter_build(void)
+{
+    size_t i, k = 0;
+    unsigned c;
+
+    for (c = 0; c < 128; c++) {
+        by_letter.start[c] = (uint8_t)k;
+        for (i = 0; i < NROUTES; i++)
+            if ((unsigned char)routes[i].pattern[1] == c)
+                by_letter.order[k++] = (uint8_t)i;
+        by_letter.n[c] = (uint8_t)(k - by_letter.start[c]);
+    }
+}
+
 enum api_route_result
 api_route_find(const char *method, const char *path, struct api_route_hit *hit)
 {
     char *seg[MAX_SEGMENTS];
+    const uint8_t *group;
+    unsigned c;
     int first = -1;
     int nseg;
-    size_t i;
+    size_t i, n;
 
     hit->handler = NULL;
     hit->query = NULL;
@@ -218,18 +250,21 @@ api_route_find(const char *method, const char *path, struct api_route_hit *hit)
     /* HEAD is GET without the body; the server drops the body. */
     if (method != NULL && strcmp(method, "HEAD") == 0)
         method = "GET";
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct api_route *r = &routes[i];
+    pthread_once(&by_letter_once, by_letter_build);
+    c = (unsigned char)path[1]; /* the first letter of seg[0] */
+    if (c >= 128)
+        return API_ROUTE_NO_PATH;
+    group = &by_letter.order[by_letter.start[c]];
+    n = by_letter.n[c];
+    for (i = 0; i < n; i++) {
+        const struct api_route *r = &routes[group[i]];
 
-        /* Most routes differ from the path in its first letter (path[1],
-         * the first of seg[0]): a query of the last route should not cost
-         * more than one of the first. */
-        if (r->pattern[1] != path[1] || !match(r->pattern, seg, nseg, hit))
+        if (!match(r->pattern, seg, nseg, hit))
             continue;
         if (first < 0)
-            first = (int)i;
+            first = group[i];
         if (method != NULL && strcmp(method, r->method) == 0) {
-            hit->route = (int)i;
+            hit->route = group[i];
             hit->handler = r->handler;
             hit->query = r->query;
             return API_ROUTE_FOUND;
@@ -241,8 +276,8 @@ api_route_find(const char *method, const char *path, struct api_route_hit *hit)
     /* The path is known and the method is not: the methods it accepts, in
      * the order of the table. */
     hit->route = first;
-    for (i = (size_t)first; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct api_route *r = &routes[i];
+    for (i = 0; i < n; i++) {
+        const struct api_route *r = &routes[group[i]];
 
         if (!match(r->pattern, seg, nseg, hit))
             continue;
@@ -263,7 +298,7 @@ api_route_count(void)
 const char *
 api_route_pattern(size_t i)
 {
-    return i < api_route_count() ? routes[i].pattern : "unmatched";
+    return i < NROUTES ? routes[i].pattern : "unmatched";
 }
 
 const char *
