@@ -326,10 +326,13 @@ api_query_check_or_reply(const struct api_request *req,
                          const char *const *allowed, struct api_response *resp)
 {
     struct np_error err;
-    char names[160] = "";
+    char names[160];
     const char *first = NULL;
     size_t i, j, nunknown = 0;
 
+    if (req->nquery == 0)
+        return 0;
+    names[0] = '\0';
     np_error_init(&err);
     for (i = 0; i < req->nquery; i++) {
         const char *key = req->query[i].key != NULL ? req->query[i].key : "";

@@ -18,8 +18,15 @@ _Static_assert(sizeof(errc_names) / sizeof(errc_names[0]) == NP_E__MAX,
 void
 np_error_init(struct np_error *err)
 {
-    memset(err, 0, sizeof(*err));
+    /* Field by field: the texts are read up to their NUL only, and a
+     * request sets up a few errors that mostly stay empty. */
+    err->code = NP_E_OK;
+    err->message[0] = '\0';
     err->document = -1;
+    err->line = 0;
+    err->column = 0;
+    err->path[0] = '\0';
+    err->origin = NULL;
 }
 
 const char *
