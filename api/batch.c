@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <strings.h>
 
 #include "api/internal.h"
@@ -45,6 +48,9 @@ struct scan {
 static void
 ws(struct scan *s)
 {
+    /* Mostly a value or a key follows at once, or after one space. */
+    if (s->p < s->end && (unsigned char)*s->p > ' ')
+        return;
     while (s->p < s->end &&
            (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
         s->p++;
@@ -69,7 +75,25 @@ str(struct scan *s, struct span *out)
 
     if (!lit(s, '"'))
         return false;
-    for (q = s->p; q < s->end; q++) {
+    q = s->p;
+#if defined(__SSE2__)
+    /* Sixteen bytes at a time up to the first quote, backslash, control
+     * or non-ASCII byte (as signed bytes, the last two are below 0x20). */
+    while (s->end - q >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        int m = _mm_movemask_epi8(
+            _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+
+        if (m != 0) {
+            q += __builtin_ctz((unsigned)m);
+            break;
+        }
+        q += 16;
+    }
+#endif
+    for (; q < s->end; q++) {
         unsigned char c = (unsigned char)*q;
 
         if (c == '"')
@@ -98,11 +122,13 @@ word(struct scan *s, const char *w)
 }
 
 static bool
-span_is(const struct span *sp, const char *w)
+span_is_n(const struct span *sp, const char *w, size_t n)
 {
-    return sp->p != NULL && sp->len == strlen(w) &&
-           memcmp(sp->p, w, sp->len) == 0;
+    return sp->p != NULL && sp->len == n && memcmp(sp->p, w, n) == 0;
 }
+
+/* Whether sp is the literal w; memcmp of a known length is a few loads. */
+#define span_is(sp, w) span_is_n((sp), "" w, sizeof(w) - 1)
 
 /* A string or null into out (null leaves it absent). */
 static bool
@@ -118,7 +144,6 @@ str_or_null(struct scan *s, struct span *out)
 static bool
 endpoint(struct scan *s, struct span ep[EP__MAX])
 {
-    static const char *const names[EP__MAX] = { "namespace", "pod", "ip" };
     bool seen[EP__MAX] = { false };
     struct span key;
     int i;
@@ -130,9 +155,15 @@ endpoint(struct scan *s, struct span ep[EP__MAX])
     do {
         if (!str(s, &key) || !lit(s, ':'))
             return false;
-        for (i = 0; i < EP__MAX && !span_is(&key, names[i]); i++)
-            ;
-        if (i == EP__MAX || seen[i] || !str_or_null(s, &ep[i]))
+        if (span_is(&key, "namespace"))
+            i = EP_NAMESPACE;
+        else if (span_is(&key, "pod"))
+            i = EP_POD;
+        else if (span_is(&key, "ip"))
+            i = EP_IP;
+        else
+            return false;
+        if (seen[i] || !str_or_null(s, &ep[i]))
             return false;
         seen[i] = true;
     } while (lit(s, ','));
