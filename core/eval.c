@@ -480,6 +480,7 @@ np_say_init(struct np_say_ctx *c, const struct np_snapshot *snap,
     c->snap = snap;
     c->q = q;
     c->made[0] = c->made[1] = false;
+    c->port_len = 0;
 }
 
 /* The peers of rules in direction dir are the query's other side. */
@@ -599,13 +600,48 @@ dir_put(struct np_text *o, enum np_dir dir)
         LIT(o, "egress");
 }
 
-/* "PORT/PROTO" of the query. */
+/* The name of a protocol, as np_proto_name() gives it. */
+static void
+proto_put(struct np_text *o, enum np_proto proto)
+{
+    switch (proto) {
+    case NP_PROTO_TCP:
+        LIT(o, "TCP");
+        return;
+    case NP_PROTO_UDP:
+        LIT(o, "UDP");
+        return;
+    case NP_PROTO_SCTP:
+        LIT(o, "SCTP");
+        return;
+    default:
+        STR(o, np_proto_name(proto));
+        return;
+    }
+}
+
+/* "PORT/PROTO" of the query: many sentences of a trace name it. */
 static void
 query_port(struct np_say_ctx *c, struct np_text *o)
 {
-    NUM(o, c->q->port);
-    LIT(o, "/");
-    STR(o, np_proto_name(c->q->proto));
+    if (c->port_len == 0) {
+        char digits[8], *d = digits + sizeof(digits);
+        unsigned n = c->q->port;
+        const char *proto = np_proto_name(c->q->proto);
+        size_t plen = strlen(proto), dlen;
+
+        do {
+            *--d = (char)('0' + n % 10);
+            n /= 10;
+        } while (n != 0);
+        dlen = (size_t)(digits + sizeof(digits) - d);
+        /* At most "65535/SCTP". */
+        memcpy(c->port, d, dlen);
+        c->port[dlen] = '/';
+        memcpy(c->port + dlen + 1, proto, plen);
+        c->port_len = (uint8_t)(dlen + 1 + plen);
+    }
+    np_text_put(o, c->port, c->port_len);
 }
 
 static void
@@ -628,9 +664,9 @@ say_port(struct np_say_ctx *c, const struct np_say *s, struct np_text *o)
         return;
     case PORT_PROTOCOL:
         LIT(o, "protocol ");
-        STR(o, np_proto_name(c->q->proto));
+        proto_put(o, c->q->proto);
         LIT(o, " is not ");
-        STR(o, np_proto_name((enum np_proto)pp->proto));
+        proto_put(o, (enum np_proto)pp->proto);
         LIT(o, " (");
         STRN(o, pp->text);
         LIT(o, ")");
@@ -652,7 +688,7 @@ say_port(struct np_say_ctx *c, const struct np_say *s, struct np_text *o)
         LIT(o, "destination ");
         pod_put(c, 1, o);
         LIT(o, " has no ");
-        STR(o, np_proto_name((enum np_proto)pp->proto));
+        proto_put(o, (enum np_proto)pp->proto);
         LIT(o, " container port named ");
         STR(o, np_snapshot_str(c->snap, pp->name));
         return;
@@ -664,7 +700,7 @@ say_port(struct np_say_ctx *c, const struct np_say *s, struct np_text *o)
         LIT(o, " is ");
         NUM(o, s->named);
         LIT(o, "/");
-        STR(o, np_proto_name((enum np_proto)pp->proto));
+        proto_put(o, (enum np_proto)pp->proto);
         LIT(o, ", not ");
         NUM(o, c->q->port);
         return;

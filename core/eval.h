@@ -181,6 +181,10 @@ struct np_say_ctx {
     char ep[2][NP_SAY_ENDPOINT_MAX], pod[2][NP_SAY_ENDPOINT_MAX];
     uint16_t ep_len[2], pod_len[2];
     bool made[2];
+    /* "PORT/PROTO" of the query, made when a sentence first needs it
+     * (port_len 0 until then) */
+    char port[16];
+    uint8_t port_len;
 };
 
 void np_say_init(struct np_say_ctx *c, const struct np_snapshot *snap,
