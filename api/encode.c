@@ -915,12 +915,17 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
 
 void
 api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
-                  const struct api_query *aq, const struct np_verdict *v)
+                  const struct api_query *aq, const struct np_verdict *v,
+                  struct np_say_ctx *say)
 {
-    struct np_say_ctx c;
+    struct np_say_ctx own;
+    struct np_say_ctx *c = say;
     char *p;
 
-    np_say_init(&c, snap, &aq->q);
+    if (c == NULL) {
+        np_say_init(&own, snap, &aq->q);
+        c = &own;
+    }
     /* "allowed":B,"revision":N,"from": in one copy. */
     api_jw_object(w);
     p = api_jw_raw_key_begin(w, 64);
@@ -948,9 +953,9 @@ api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
     API_JW_KEY(w, "reason");
     w_verdict_reason(w, snap, &aq->q, v);
     API_JW_KEY(w, "egress");
-    w_side(w, snap, &c, &v->egress, aq->q.from.pod);
+    w_side(w, snap, c, &v->egress, aq->q.from.pod);
     API_JW_KEY(w, "ingress");
-    w_side(w, snap, &c, &v->ingress, aq->q.to.pod);
+    w_side(w, snap, c, &v->ingress, aq->q.to.pod);
     api_jw_end_object(w);
 }
 

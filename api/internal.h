@@ -438,9 +438,10 @@ json_t *api_labels_encode(const struct np_snapshot *snap,
 char *api_pod_manifest_text(const struct np_model_pod *m, size_t *len);
 
 /* The reachability answer of CONTRACT.md with the traces of v, written
- * to w (jsonw.c). */
+ * to w (jsonw.c). say: the one np_eval_trace_say() made v with, or NULL. */
 void api_verdict_write(struct api_jw *w, const struct np_snapshot *snap,
-                       const struct api_query *aq, const struct np_verdict *v);
+                       const struct api_query *aq, const struct np_verdict *v,
+                       struct np_say_ctx *say);
 json_t *api_isolation_encode(const struct np_snapshot *snap,
                              const struct np_pod *pod);
 json_t *api_namespace_encode(const struct np_snapshot *snap,

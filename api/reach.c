@@ -27,6 +27,7 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
        struct api_jw *w, struct np_error *err)
 {
     struct np_verdict v;
+    struct np_say_ctx say;
     struct np_arena a;
     /* A trace's results take a few KiB (2 KiB for five policies of one
      * rule each): the arena starts on the stack, and only a pod that many
@@ -46,13 +47,15 @@ answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
         return 0;
     }
     np_arena_init_lent(&a, first, sizeof(first));
-    /* The sentences of the trace are written straight into the answer. */
-    if (np_eval_trace_lazy(snap, &ctx->opts, &aq->q, &a, &v, err) != 0) {
+    /* The sentences of the trace are written straight into the answer,
+     * with the texts the evaluation made for its own. */
+    np_say_init(&say, snap, &aq->q);
+    if (np_eval_trace_say(snap, &ctx->opts, &aq->q, &a, &say, &v, err) != 0) {
         np_arena_free_all(&a);
         return -1;
     }
     tally[v.allowed ? 0 : 1]++;
-    api_verdict_write(w, snap, aq, &v);
+    api_verdict_write(w, snap, aq, &v, &say);
     np_arena_free_all(&a);
     return 0;
 }

@@ -824,7 +824,7 @@ struct tracer {
     struct np_arena *a;
     bool nomem;
     struct np_text scratch; /* a sentence on its way to the arena */
-    struct np_say_ctx say;
+    struct np_say_ctx *say;
 };
 
 /* Empties the scratch text for a sentence. */
@@ -962,7 +962,7 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     if (self->pod == NULL) {
         side->why = NP_WHY_EXTERNAL;
         o = sentence(t);
-        pod_put(&t->say, self_k, o);
+        pod_put(t->say, self_k, o);
         LIT(o, " is outside the cluster; no NetworkPolicy applies to its ");
         dir_put(o, dir);
         side->reason = sentence_done(t);
@@ -971,7 +971,7 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     if (pod == NULL) {
         side->why = NP_WHY_HOST_NETWORK;
         o = sentence(t);
-        pod_put(&t->say, self_k, o);
+        pod_put(t->say, self_k, o);
         LIT(o, " uses the host network; NetworkPolicies do not select it, "
                "so its ");
         dir_put(o, dir);
@@ -990,7 +990,7 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
     if (!side->isolated) {
         side->why = NP_WHY_NOT_ISOLATED;
         o = sentence(t);
-        pod_put(&t->say, self_k, o);
+        pod_put(t->say, self_k, o);
         LIT(o, " is not isolated for ");
         dir_put(o, dir);
         LIT(o, ": no NetworkPolicy selecting it has policyType ");
@@ -1053,7 +1053,7 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
 
         side->why = NP_WHY_ALLOWED_BY_RULE;
         o = sentence(t);
-        say_isolated(&t->say, self_k, dir, side->npolicies, o);
+        say_isolated(t->say, self_k, dir, side->npolicies, o);
         LIT(o, "; ");
         STRN(o, snap->namespaces[prs[r0->policy].policy->ns].name);
         LIT(o, "/");
@@ -1066,20 +1066,20 @@ trace_side(struct tracer *t, enum np_dir dir, struct np_side *side)
             LIT(o, "] allows traffic to ");
         else
             LIT(o, "] allows traffic from ");
-        ep_put(&t->say, 1 - self_k, o);
+        ep_put(t->say, 1 - self_k, o);
     } else {
         side->why = NP_WHY_NO_RULE_MATCHES;
         o = sentence(t);
-        say_isolated(&t->say, self_k, dir, side->npolicies, o);
+        say_isolated(t->say, self_k, dir, side->npolicies, o);
         LIT(o, " and no ");
         dir_put(o, dir);
         LIT(o, " rule allows ");
-        query_port(&t->say, o);
+        query_port(t->say, o);
         if (dir == NP_DIR_EGRESS)
             LIT(o, " to ");
         else
             LIT(o, " from ");
-        ep_put(&t->say, 1 - self_k, o);
+        ep_put(t->say, 1 - self_k, o);
     }
     side->reason = sentence_done(t);
     /* The rules above are still traced, so a person sees what the policies
@@ -1107,7 +1107,7 @@ say_all(struct tracer *t, struct np_side *side)
     for (i = 0; prs != NULL && i < side->npolicies; i++) {
         struct np_rule_result *rrs = (struct np_rule_result *)prs[i].rules;
 
-        np_say_policy(&t->say, &prs[i], sentence(t));
+        np_say_policy(t->say, &prs[i], sentence(t));
         prs[i].reason = sentence_done(t);
         for (j = 0; j < prs[i].nrules; j++) {
             struct np_rule_result *rr = &rrs[j];
@@ -1115,15 +1115,15 @@ say_all(struct tracer *t, struct np_side *side)
 
             m = (struct np_match_result *)rr->peers;
             for (k = 0; k < rr->npeers; k++) {
-                np_say_match(&t->say, &m[k], sentence(t));
+                np_say_match(t->say, &m[k], sentence(t));
                 m[k].reason = sentence_done(t);
             }
             m = (struct np_match_result *)rr->ports;
             for (k = 0; k < rr->nports; k++) {
-                np_say_match(&t->say, &m[k], sentence(t));
+                np_say_match(t->say, &m[k], sentence(t));
                 m[k].reason = sentence_done(t);
             }
-            np_say_rule(&t->say, rr, sentence(t));
+            np_say_rule(t->say, rr, sentence(t));
             rr->reason = sentence_done(t);
         }
     }
@@ -1171,8 +1171,9 @@ prefetch_policies(const struct np_snapshot *snap, const struct np_query *q)
 static int
 eval_trace(const struct np_snapshot *snap, const struct np_eval_opts *opts,
            const struct np_query *q, struct np_arena *a, bool lazy,
-           struct np_verdict *out, struct np_error *err)
+           struct np_say_ctx *say, struct np_verdict *out, struct np_error *err)
 {
+    struct np_say_ctx own;
     struct tracer t;
 
     t.snap = snap;
@@ -1181,7 +1182,11 @@ eval_trace(const struct np_snapshot *snap, const struct np_eval_opts *opts,
     t.a = a;
     t.nomem = false;
     memset(&t.scratch, 0, sizeof(t.scratch));
-    np_say_init(&t.say, snap, q);
+    if (say == NULL) {
+        np_say_init(&own, snap, q);
+        say = &own;
+    }
+    t.say = say;
     memset(out, 0, sizeof(*out));
     out->self = is_self(q);
     prefetch_policies(snap, q);
@@ -1203,7 +1208,7 @@ np_eval_trace(const struct np_snapshot *snap, const struct np_eval_opts *opts,
               const struct np_query *q, struct np_arena *a,
               struct np_verdict *out, struct np_error *err)
 {
-    return eval_trace(snap, opts, q, a, false, out, err);
+    return eval_trace(snap, opts, q, a, false, NULL, out, err);
 }
 
 int
@@ -1212,7 +1217,16 @@ np_eval_trace_lazy(const struct np_snapshot *snap,
                    struct np_arena *a, struct np_verdict *out,
                    struct np_error *err)
 {
-    return eval_trace(snap, opts, q, a, true, out, err);
+    return eval_trace(snap, opts, q, a, true, NULL, out, err);
+}
+
+int
+np_eval_trace_say(const struct np_snapshot *snap,
+                  const struct np_eval_opts *opts, const struct np_query *q,
+                  struct np_arena *a, struct np_say_ctx *say,
+                  struct np_verdict *out, struct np_error *err)
+{
+    return eval_trace(snap, opts, q, a, true, say, out, err);
 }
 
 bool

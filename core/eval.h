@@ -190,6 +190,14 @@ struct np_say_ctx {
 void np_say_init(struct np_say_ctx *c, const struct np_snapshot *snap,
                  const struct np_query *q);
 
+/* np_eval_trace_lazy() with the texts of the sentences (the endpoints, the
+ * port) kept in say, which the caller np_say_init()'ed for q: an answer
+ * that writes the sentences afterwards with the same say makes them once. */
+int np_eval_trace_say(const struct np_snapshot *snap,
+                      const struct np_eval_opts *opts, const struct np_query *q,
+                      struct np_arena *a, struct np_say_ctx *say,
+                      struct np_verdict *out, struct np_error *err);
+
 /* Append the sentence of a result of np_eval_trace_lazy() (the very text
  * np_eval_trace() puts in its reason) to out. */
 void np_say_match(struct np_say_ctx *c, const struct np_match_result *m,

@@ -71,7 +71,7 @@ fuzz_check_verdict_json(const struct np_snapshot *snap,
     size_t len;
 
     api_jw_init(&w);
-    api_verdict_write(&w, snap, aq, v);
+    api_verdict_write(&w, snap, aq, v, NULL);
     text = api_jw_finish(&w, &len);
     if (text == NULL)
         fuzz_fail("api_verdict_write ran out of memory");
