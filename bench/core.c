@@ -254,16 +254,17 @@ random_query(const struct np_snapshot *snap, char *buf, size_t size)
 /* Writes one byte of every cache line of buf (len bytes), so that what the
  * last query read is no longer in the caches. The compiler must not drop
  * the stores: buf is read back once in a while. */
+static volatile unsigned char cold_sink;
+
 static void
 make_cold(unsigned char *buf, size_t len, uint32_t round)
 {
-    static volatile unsigned sink;
     size_t i;
 
     for (i = 0; i < len; i += 64)
         buf[i] = (unsigned char)(buf[i] + round);
     if (round % 1024 == 0)
-        sink += buf[len / 2];
+        cold_sink = buf[len / 2];
 }
 
 static void

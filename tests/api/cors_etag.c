@@ -137,7 +137,7 @@ Test(cors, an_allowed_origin_gets_itself_back_and_the_exposed_headers)
 Test(cors, other_origins_get_no_cors_headers)
 {
     static const char *const others[] = {
-        "Origin: " EVIL,
+        ("Origin: " EVIL),
         "Origin: https://dash.example.com.evil.example",
         "Origin: http://dash.example.com",
         "Origin: https://dash.example.com:444",
