@@ -11,13 +11,7 @@
 #include <string.h>
 
 #define ARENA_BLOCK 65536
-#define ARENA_ALIGN 16
-
-struct np_arena_block {
-    struct np_arena_block *next;
-    size_t size;
-    _Alignas(ARENA_ALIGN) unsigned char data[];
-};
+#define ARENA_ALIGN NP_ARENA_ALIGN
 
 void
 np_arena_init(struct np_arena *a)
@@ -81,21 +75,13 @@ alloc_raw(struct np_arena *a, size_t n)
 }
 
 void *
-np_arena_alloc(struct np_arena *a, size_t n)
+np__arena_alloc_slow(struct np_arena *a, size_t n)
 {
     void *p = alloc_raw(a, n);
 
     if (p != NULL)
         memset(p, 0, n == 0 ? 1 : n);
     return p;
-}
-
-void *
-np_arena_calloc(struct np_arena *a, size_t n, size_t size)
-{
-    if (size != 0 && n > SIZE_MAX / size)
-        return NULL;
-    return np_arena_alloc(a, n * size);
 }
 
 char *

@@ -7,8 +7,15 @@
 #define NP_ARENA_H
 
 #include <stddef.h>
+#include <string.h>
 
-struct np_arena_block;
+#define NP_ARENA_ALIGN 16
+
+struct np_arena_block {
+    struct np_arena_block *next;
+    size_t size;
+    _Alignas(NP_ARENA_ALIGN) unsigned char data[];
+};
 
 struct np_arena {
     struct np_arena_block *head;
@@ -26,11 +33,34 @@ void np_arena_init(struct np_arena *a);
  * which must not be absorbed into another. */
 void np_arena_init_lent(struct np_arena *a, void *buf, size_t size);
 
-/* Returns n zeroed bytes aligned for any type, or NULL when out of memory. */
-void *np_arena_alloc(struct np_arena *a, size_t n);
+/* np_arena_alloc() when the current block has no room left. */
+void *np__arena_alloc_slow(struct np_arena *a, size_t n);
+
+/* Returns n zeroed bytes aligned for any type, or NULL when out of memory.
+ * Inline: a traced query allocates its results a few at a time. */
+static inline void *
+np_arena_alloc(struct np_arena *a, size_t n)
+{
+    size_t m = (n + NP_ARENA_ALIGN - 1) & ~(size_t)(NP_ARENA_ALIGN - 1);
+    void *p;
+
+    if (n == 0 || m < n || a->head == NULL || a->head->size - a->used < m)
+        return np__arena_alloc_slow(a, n);
+    p = a->head->data + a->used;
+    a->used += m;
+    a->total += m;
+    memset(p, 0, n);
+    return p;
+}
 
 /* Returns n * size zeroed bytes, or NULL on overflow or out of memory. */
-void *np_arena_calloc(struct np_arena *a, size_t n, size_t size);
+static inline void *
+np_arena_calloc(struct np_arena *a, size_t n, size_t size)
+{
+    if (size != 0 && n > (size_t)-1 / size)
+        return NULL;
+    return np_arena_alloc(a, n * size);
+}
 
 /* Copies s (NULL gives NULL) into the arena. */
 char *np_arena_strdup(struct np_arena *a, const char *s);
