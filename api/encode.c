@@ -642,32 +642,31 @@ w_path(struct api_jw *w, enum np_dir dir, uint32_t rule, const char *field,
     api_jw_raw(w, buf, (size_t)(p - buf));
 }
 
-/* A result's reason: its text, or written by np_say_*() straight into the
- * answer (np_eval_trace_lazy()). */
+/* What np_say_*() writes a reason of. */
 enum say_what { SAY_MATCH, SAY_RULE, SAY_POLICY };
 
+/* A result's reason, between quotes the caller writes: its text, or
+ * written by np_say_*() straight into the answer (np_eval_trace_lazy()),
+ * escaped afterwards should it need it. */
 static void
-w_reason(struct api_jw *w, struct np_say_ctx *c, const char *reason,
-         enum say_what what, const void *result)
+raw_reason(struct api_jw *w, struct np_say_ctx *c, const char *reason,
+           enum say_what what, const void *result)
 {
-    struct np_text *t;
-    size_t start;
+    size_t start = w->t.len;
 
     if (reason != NULL) {
-        api_jw_string(w, reason);
+        np_text_put(&w->t, reason, strlen(reason));
+        api_jw_text_escape(w, start);
         return;
     }
-    t = api_jw_text_begin(w, &start);
     if (what == SAY_MATCH)
-        np_say_match(c, result, t);
+        np_say_match(c, result, &w->t);
     else if (what == SAY_RULE)
-        np_say_rule(c, result, t);
+        np_say_rule(c, result, &w->t);
     else
-        np_say_policy(c, result, t);
-    if (c->snap->texts_plain)
-        api_jw_text_end_plain(w);
-    else
-        api_jw_text_end(w, start);
+        np_say_policy(c, result, &w->t);
+    if (!c->snap->texts_plain)
+        api_jw_text_escape(w, start);
 }
 
 static char *
@@ -698,45 +697,48 @@ cpy_item_path(char *p, enum np_dir dir, uint32_t rule, const char *field,
     return p;
 }
 
-/* Every byte of a trace item but its reason is ours: written in place, in
- * the answer's buffer, up to the reason's key. */
+/* The items of a rule's peers or ports, "[...]" included, written raw:
+ * every byte but the reasons is ours. */
 static void
-w_match_results(struct api_jw *w, struct np_say_ctx *c,
-                const struct np_match_result *m, uint32_t n, enum np_dir dir,
-                uint32_t rule, const char *field)
+raw_match_results(struct api_jw *w, struct np_say_ctx *c,
+                  const struct np_match_result *m, uint32_t n, enum np_dir dir,
+                  uint32_t rule, const char *field)
 {
     uint32_t i;
     char *p;
 
-    api_jw_array(w);
     for (i = 0; i < n; i++) {
-        /* {"index":I,"path":"spec.ingress[R].ports[I]","matched":false,
-         * "reason": is at most 100 bytes. */
-        p = api_jw_raw_key_begin(w, 128);
+        /* ,{"index":I,"path":"spec.ingress[R].ports[I]","matched":false,
+         * "reason":" is at most 110 bytes. */
+        p = api_jw_raw_begin(w, 128);
         if (p == NULL)
             return;
+        *p++ = i == 0 ? '[' : ',';
         p = CPY_LIT(p, "{\"index\":");
         p = cpy_uint(p, i);
         p = CPY_LIT(p, ",\"path\":\"");
         p = cpy_item_path(p, dir, rule, field, i);
         p = CPY_LIT(p, "\",\"matched\":");
         p = cpy_bool(p, m[i].matched);
-        p = CPY_LIT(p, ",\"reason\":");
-        api_jw_raw_key_end(w, p);
-        w_reason(w, c, m[i].reason, SAY_MATCH, &m[i]);
-        api_jw_raw_more(w, "}", 1);
+        p = CPY_LIT(p, ",\"reason\":\"");
+        api_jw_raw_value_end(w, p);
+        raw_reason(w, c, m[i].reason, SAY_MATCH, &m[i]);
+        api_jw_raw_more(w, "\"}", 2);
     }
-    api_jw_end_array(w);
+    api_jw_raw_more(w, n == 0 ? "[]" : "]", n == 0 ? 2 : 1);
 }
 
+/* A rule's result, written raw; first: the first rule of its policy. */
 static void
-w_rule_result(struct api_jw *w, struct np_say_ctx *c,
-              const struct np_rule_result *r, enum np_dir dir)
+raw_rule_result(struct api_jw *w, struct np_say_ctx *c,
+                const struct np_rule_result *r, enum np_dir dir, bool first)
 {
-    char *p = api_jw_raw_key_begin(w, 160);
+    char *p = api_jw_raw_begin(w, 160);
 
     if (p == NULL)
         return;
+    if (!first)
+        *p++ = ',';
     p = CPY_LIT(p, "{\"index\":");
     p = cpy_uint(p, r->index);
     p = CPY_LIT(p, ",\"path\":\"");
@@ -747,15 +749,14 @@ w_rule_result(struct api_jw *w, struct np_say_ctx *c,
     p = cpy_bool(p, r->peer_ok);
     p = CPY_LIT(p, ",\"portMatched\":");
     p = cpy_bool(p, r->port_ok);
-    p = CPY_LIT(p, ",\"reason\":");
-    api_jw_raw_key_end(w, p);
-    w_reason(w, c, r->reason, SAY_RULE, r);
-    /* The keys below follow the reason: the comma rule of the rules array
-     * (not its first item any more) is theirs too. */
-    API_JW_KEY(w, "peers");
-    w_match_results(w, c, r->peers, r->npeers, dir, r->index, peers_field(dir));
-    API_JW_KEY(w, "ports");
-    w_match_results(w, c, r->ports, r->nports, dir, r->index, "ports");
+    p = CPY_LIT(p, ",\"reason\":\"");
+    api_jw_raw_value_end(w, p);
+    raw_reason(w, c, r->reason, SAY_RULE, r);
+    api_jw_raw_more(w, "\",\"peers\":", 10);
+    raw_match_results(w, c, r->peers, r->npeers, dir, r->index,
+                      peers_field(dir));
+    api_jw_raw_more(w, ",\"ports\":", 9);
+    raw_match_results(w, c, r->ports, r->nports, dir, r->index, "ports");
     api_jw_raw_more(w, "}", 1);
 }
 
@@ -796,41 +797,65 @@ w_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
     api_jw_end_object(w);
 }
 
-/* A trace item up to its reason's value: {"policy":"ns/name","allowed":B,
- * "reason": in one copy when the names need no escapes (as the names
- * Kubernetes accepts never do). Returns true then, and the item is closed
- * with a raw "}"; false when written key by key into an object. */
-static bool
-w_policy_head(struct api_jw *w, const struct np_snapshot *snap,
-              const struct np_policy_result *p)
+/* A policy's trace item up to its reason's text, written raw:
+ * {"policy":"ns/name","allowed":B,"reason":" (after a comma unless
+ * first). The names are escaped should they need it, which the names
+ * Kubernetes accepts never do. */
+static void
+raw_policy_head(struct api_jw *w, const struct np_snapshot *snap,
+                const struct np_policy_result *pr, bool first)
 {
-    const struct np_policy *pol = p->policy;
+    const struct np_policy *pol = pr->policy;
     const struct np_namespace *ns =
         pol->ns < snap->nnamespaces ? &snap->namespaces[pol->ns] : NULL;
-    char buf[192], *q;
+    size_t ns_len = ns != NULL ? ns->name_len : 0;
+    size_t start;
+    char *p = api_jw_raw_begin(w, 16 + ns_len + pol->name_len);
 
-    if (ns != NULL && ns->name_len + pol->name_len <= 128 &&
-        api_jw_is_plain(ns->name, ns->name_len) &&
-        api_jw_is_plain(pol->name, pol->name_len)) {
-        q = CPY_LIT(buf, "{\"policy\":\"");
-        memcpy(q, ns->name, ns->name_len);
-        q += ns->name_len;
-        *q++ = '/';
-        memcpy(q, pol->name, pol->name_len);
-        q += pol->name_len;
-        q = CPY_LIT(q, "\",\"allowed\":");
-        q = cpy_bool(q, p->allowed);
-        q = CPY_LIT(q, ",\"reason\":");
-        api_jw_raw_key(w, buf, (size_t)(q - buf));
-        return true;
+    if (p == NULL)
+        return;
+    if (!first)
+        *p++ = ',';
+    p = CPY_LIT(p, "{\"policy\":\"");
+    start = (size_t)(p - w->t.p);
+    if (ns != NULL) {
+        memcpy(p, ns->name, ns_len);
+        p += ns_len;
     }
-    api_jw_object(w);
-    API_JW_KEY(w, "policy");
-    w_ref_of(w, snap, pol->ns, pol->name, pol->name_len);
-    API_JW_KEY(w, "allowed");
-    api_jw_bool(w, p->allowed);
-    API_JW_KEY(w, "reason");
-    return false;
+    *p++ = '/';
+    memcpy(p, pol->name, pol->name_len);
+    p += pol->name_len;
+    api_jw_raw_value_end(w, p);
+    if (!snap->texts_plain)
+        api_jw_text_escape(w, start);
+    p = api_jw_raw_begin(w, 32);
+    if (p == NULL)
+        return;
+    p = CPY_LIT(p, "\",\"allowed\":");
+    p = cpy_bool(p, pr->allowed);
+    p = CPY_LIT(p, ",\"reason\":\"");
+    api_jw_raw_value_end(w, p);
+}
+
+/* ,"trace":[...] of a side, written raw, in place. */
+static void
+raw_trace(struct api_jw *w, const struct np_snapshot *snap,
+          struct np_say_ctx *c, const struct np_side *side)
+{
+    uint32_t i, j;
+
+    api_jw_raw_more(w, ",\"trace\":[", 10);
+    for (i = 0; i < side->npolicies; i++) {
+        const struct np_policy_result *pr = &side->policies[i];
+
+        raw_policy_head(w, snap, pr, i == 0);
+        raw_reason(w, c, pr->reason, SAY_POLICY, pr);
+        api_jw_raw_more(w, "\",\"rules\":[", 11);
+        for (j = 0; j < pr->nrules; j++)
+            raw_rule_result(w, c, &pr->rules[j], side->dir, j == 0);
+        api_jw_raw_more(w, "]}", 2);
+    }
+    api_jw_raw_more(w, "]", 1);
 }
 
 static void
@@ -838,7 +863,7 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
        const struct np_side *side, const struct np_pod *pod)
 {
     const char *why = np_side_why_name(side->why);
-    uint32_t i, j;
+    uint32_t i;
     char *h;
 
     /* "allowed":B,"isolated":B,"decision":"D","pod": in one copy (the
@@ -891,25 +916,8 @@ w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
             w_rule_ref(w, snap, side, &side->allowed_by[i]);
     }
     api_jw_end_array(w);
-    API_JW_KEY(w, "trace");
-    api_jw_array(w);
-    for (i = 0; i < side->npolicies; i++) {
-        const struct np_policy_result *p = &side->policies[i];
-
-        bool raw = w_policy_head(w, snap, p);
-
-        w_reason(w, c, p->reason, SAY_POLICY, p);
-        API_JW_KEY(w, "rules");
-        api_jw_array(w);
-        for (j = 0; j < p->nrules; j++)
-            w_rule_result(w, c, &p->rules[j], side->dir);
-        api_jw_end_array(w);
-        if (raw)
-            api_jw_raw_more(w, "}", 1);
-        else
-            api_jw_end_object(w);
-    }
-    api_jw_end_array(w);
+    /* The trace is the bulk of an answer: written raw. */
+    raw_trace(w, snap, c, side);
     api_jw_end_object(w);
 }
 

@@ -281,6 +281,9 @@ char *api_jw_finish(struct api_jw *w, size_t *len);
  * The bytes are escaped at the end should they need it. */
 struct np_text *api_jw_text_begin(struct api_jw *w, size_t *start);
 void api_jw_text_end(struct api_jw *w, size_t start);
+/* api_jw_text_end() without the closing quote: escapes the text written
+ * since start, should it need it. */
+void api_jw_text_escape(struct api_jw *w, size_t start);
 /* api_jw_text_end() for a text known to need no escapes: made only of
  * literals, numbers, addresses and the texts of a snapshot whose
  * texts_plain is true. */
@@ -318,6 +321,10 @@ char *api_jw_raw_key_begin(struct api_jw *w, size_t max);
 void api_jw_raw_key_end(struct api_jw *w, char *end);
 /* The same for a whole value: api_jw_raw_key_begin(), then this. */
 void api_jw_raw_value_end(struct api_jw *w, char *end);
+/* Room for up to max bytes at the end of the text, written as they are
+ * (no separator): the caller keeps the JSON valid. End with
+ * api_jw_raw_value_end(). NULL when out of memory. */
+char *api_jw_raw_begin(struct api_jw *w, size_t max);
 /* Whether s[0..n) goes into a JSON string as it is (no escapes). */
 bool api_jw_is_plain(const char *s, size_t n);
 /* A string value written in pieces. */

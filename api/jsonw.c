@@ -437,6 +437,13 @@ api_jw_text_begin(struct api_jw *w, size_t *start)
 void
 api_jw_text_end(struct api_jw *w, size_t start)
 {
+    api_jw_text_escape(w, start);
+    putc1(w, '"');
+}
+
+void
+api_jw_text_escape(struct api_jw *w, size_t start)
+{
     if (w->t.fail)
         return;
     if (!plain_span((const unsigned char *)w->t.p + start, w->t.len - start)) {
@@ -454,7 +461,6 @@ api_jw_text_end(struct api_jw *w, size_t start)
         escaped(w, copy, n);
         free(copy);
     }
-    putc1(w, '"');
 }
 
 void
@@ -536,6 +542,15 @@ api_jw_raw_key(struct api_jw *w, const char *text, size_t len)
     sep(w);
     put(w, text, len);
     w->after_key = true;
+}
+
+char *
+api_jw_raw_begin(struct api_jw *w, size_t max)
+{
+    grow(w, max + 1);
+    if (w->t.fail)
+        return NULL;
+    return w->t.p + w->t.len;
 }
 
 char *
