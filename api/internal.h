@@ -297,7 +297,11 @@ void api_jw_string_plain(struct api_jw *w, const char *s, size_t n);
  * api_jw_raw_more() adds text after a value (closing what the raw text
  * opened). */
 void api_jw_raw_key(struct api_jw *w, const char *text, size_t len);
-void api_jw_raw_more(struct api_jw *w, const char *text, size_t len);
+static inline void
+api_jw_raw_more(struct api_jw *w, const char *text, size_t len)
+{
+    np_text_put(&w->t, text, len);
+}
 
 void api_jw_object(struct api_jw *w);
 void api_jw_end_object(struct api_jw *w);
@@ -320,11 +324,25 @@ void api_jw_string_n(struct api_jw *w, const char *s, size_t n);
 char *api_jw_raw_key_begin(struct api_jw *w, size_t max);
 void api_jw_raw_key_end(struct api_jw *w, char *end);
 /* The same for a whole value: api_jw_raw_key_begin(), then this. */
-void api_jw_raw_value_end(struct api_jw *w, char *end);
+static inline void
+api_jw_raw_value_end(struct api_jw *w, char *end)
+{
+    w->t.len = (size_t)(end - w->t.p);
+}
 /* Room for up to max bytes at the end of the text, written as they are
  * (no separator): the caller keeps the JSON valid. End with
- * api_jw_raw_value_end(). NULL when out of memory. */
-char *api_jw_raw_begin(struct api_jw *w, size_t max);
+ * api_jw_raw_value_end(). NULL when out of memory. Inline, with
+ * api_jw_raw_more(): a trace is written in some hundred pieces. */
+static inline char *
+api_jw_raw_begin(struct api_jw *w, size_t max)
+{
+    if (w->t.len + max + 1 >= w->t.cap) {
+        np_text_grow(&w->t, max + 1);
+        if (w->t.fail)
+            return NULL;
+    }
+    return w->t.p + w->t.len;
+}
 /* Whether s[0..n) goes into a JSON string as it is (no escapes). */
 bool api_jw_is_plain(const char *s, size_t n);
 /* A string value written in pieces. */

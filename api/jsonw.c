@@ -545,15 +545,6 @@ api_jw_raw_key(struct api_jw *w, const char *text, size_t len)
 }
 
 char *
-api_jw_raw_begin(struct api_jw *w, size_t max)
-{
-    grow(w, max + 1);
-    if (w->t.fail)
-        return NULL;
-    return w->t.p + w->t.len;
-}
-
-char *
 api_jw_raw_key_begin(struct api_jw *w, size_t max)
 {
     sep(w);
@@ -568,18 +559,6 @@ api_jw_raw_key_end(struct api_jw *w, char *end)
 {
     w->t.len = (size_t)(end - w->t.p);
     w->after_key = true;
-}
-
-void
-api_jw_raw_value_end(struct api_jw *w, char *end)
-{
-    w->t.len = (size_t)(end - w->t.p);
-}
-
-void
-api_jw_raw_more(struct api_jw *w, const char *text, size_t len)
-{
-    put(w, text, len);
 }
 
 void
