@@ -476,26 +476,6 @@ w_ref(struct api_jw *w, const char *ns, const char *name)
     api_jw_text_end(w, start);
 }
 
-/* "ns/name" of a pod or a policy, with the lengths the snapshot keeps. */
-static void
-w_ref_of(struct api_jw *w, const struct np_snapshot *snap, uint32_t ns,
-         const char *name, uint32_t name_len)
-{
-    size_t start;
-    struct np_text *t;
-
-    t = api_jw_text_begin(w, &start);
-    if (ns < snap->nnamespaces)
-        np_text_put(t, snap->namespaces[ns].name,
-                    snap->namespaces[ns].name_len);
-    np_text_put(t, "/", 1);
-    np_text_put(t, name, name_len);
-    if (snap->texts_plain)
-        api_jw_text_end_plain(w);
-    else
-        api_jw_text_end(w, start);
-}
-
 static void
 w_ip(struct api_jw *w, const struct np_ip *ip)
 {
@@ -629,19 +609,6 @@ cpy_path(char *p, enum np_dir dir, uint32_t rule, const char *field, uint32_t i)
     return p;
 }
 
-/* "spec.DIR[rule]" and, with field, ".FIELD[i]". */
-static void
-w_path(struct api_jw *w, enum np_dir dir, uint32_t rule, const char *field,
-       uint32_t i)
-{
-    char buf[80], *p = buf;
-
-    *p++ = '"';
-    p = cpy_path(p, dir, rule, field, i);
-    *p++ = '"';
-    api_jw_raw(w, buf, (size_t)(p - buf));
-}
-
 /* What np_say_*() writes a reason of. */
 enum say_what { SAY_MATCH, SAY_RULE, SAY_POLICY };
 
@@ -760,43 +727,6 @@ raw_rule_result(struct api_jw *w, struct np_say_ctx *c,
     api_jw_raw_more(w, "}", 1);
 }
 
-static void
-w_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
-           const struct np_side *side, const struct np_rule_ref *r)
-{
-    const struct np_policy *pol = side->policies[r->policy].policy;
-
-    api_jw_object(w);
-    API_JW_KEY(w, "policy");
-    w_ref_of(w, snap, pol->ns, pol->name, pol->name_len);
-    API_JW_KEY(w, "rule");
-    api_jw_int(w, r->rule);
-    API_JW_KEY(w, "rulePath");
-    w_path(w, side->dir, r->rule, NULL, 0);
-    API_JW_KEY(w, "peer");
-    if (r->peer >= 0)
-        api_jw_int(w, r->peer);
-    else
-        api_jw_null(w);
-    API_JW_KEY(w, "peerPath");
-    if (r->peer >= 0)
-        w_path(w, side->dir, r->rule, peers_field(side->dir),
-               (uint32_t)r->peer);
-    else
-        api_jw_null(w);
-    API_JW_KEY(w, "port");
-    if (r->port >= 0)
-        api_jw_int(w, r->port);
-    else
-        api_jw_null(w);
-    API_JW_KEY(w, "portPath");
-    if (r->port >= 0)
-        w_path(w, side->dir, r->rule, "ports", (uint32_t)r->port);
-    else
-        api_jw_null(w);
-    api_jw_end_object(w);
-}
-
 /* A policy's trace item up to its reason's text, written raw:
  * {"policy":"ns/name","allowed":B,"reason":" (after a comma unless
  * first). The names are escaped should they need it, which the names
@@ -858,67 +788,144 @@ raw_trace(struct api_jw *w, const struct np_snapshot *snap,
     api_jw_raw_more(w, "]", 1);
 }
 
+/* A string literal appended as it is. */
+#define RAW(w, lit) api_jw_raw_more((w), "" lit, sizeof(lit) - 1)
+
+/* "ns/name" of a pod or a policy written raw (after lead, unless 0):
+ * escaped unless the snapshot's texts need none. */
+static void
+raw_ref(struct api_jw *w, const struct np_snapshot *snap, uint32_t ns,
+        const char *name, uint32_t name_len, char lead)
+{
+    size_t ns_len = ns < snap->nnamespaces ? snap->namespaces[ns].name_len : 0;
+    char *p = api_jw_raw_begin(w, 4 + ns_len + name_len);
+    size_t start;
+
+    if (p == NULL)
+        return;
+    if (lead != '\0')
+        *p++ = lead;
+    *p++ = '"';
+    start = (size_t)(p - w->t.p);
+    if (ns_len > 0)
+        p = (char *)memcpy(p, snap->namespaces[ns].name, ns_len) + ns_len;
+    *p++ = '/';
+    memcpy(p, name, name_len);
+    p += name_len;
+    api_jw_raw_value_end(w, p);
+    if (!snap->texts_plain)
+        api_jw_text_escape(w, start);
+    RAW(w, "\"");
+}
+
+/* One of allowedBy, written raw (after a comma unless first). */
+static void
+raw_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
+             const struct np_side *side, const struct np_rule_ref *r,
+             bool first)
+{
+    const struct np_policy *pol = side->policies[r->policy].policy;
+    enum np_dir dir = side->dir;
+    char *p;
+
+    if (!first)
+        RAW(w, ",");
+    RAW(w, "{\"policy\":");
+    raw_ref(w, snap, pol->ns, pol->name, pol->name_len, '\0');
+    /* The rest, with numbers of ten digits, is under 240 bytes. */
+    p = api_jw_raw_begin(w, 240);
+    if (p == NULL)
+        return;
+    p = CPY_LIT(p, ",\"rule\":");
+    p = cpy_uint(p, r->rule);
+    p = CPY_LIT(p, ",\"rulePath\":\"");
+    p = cpy_path(p, dir, r->rule, NULL, 0);
+    p = CPY_LIT(p, "\",\"peer\":");
+    if (r->peer >= 0) {
+        p = cpy_uint(p, (uint32_t)r->peer);
+        p = CPY_LIT(p, ",\"peerPath\":\"");
+        p = cpy_path(p, dir, r->rule, peers_field(dir), (uint32_t)r->peer);
+        *p++ = '"';
+    } else {
+        p = CPY_LIT(p, "null,\"peerPath\":null");
+    }
+    p = CPY_LIT(p, ",\"port\":");
+    if (r->port >= 0) {
+        p = cpy_uint(p, (uint32_t)r->port);
+        p = CPY_LIT(p, ",\"portPath\":\"");
+        p = cpy_path(p, dir, r->rule, "ports", (uint32_t)r->port);
+        *p++ = '"';
+    } else {
+        p = CPY_LIT(p, "null,\"portPath\":null");
+    }
+    *p++ = '}';
+    api_jw_raw_value_end(w, p);
+}
+
+/* One side of an answer (egress or ingress), written raw as the value of
+ * the key before it. */
 static void
 w_side(struct api_jw *w, const struct np_snapshot *snap, struct np_say_ctx *c,
        const struct np_side *side, const struct np_pod *pod)
 {
     const char *why = np_side_why_name(side->why);
     uint32_t i;
+    size_t start;
+    bool first = true;
     char *h;
 
-    /* "allowed":B,"isolated":B,"decision":"D","pod": in one copy (the
+    /* {"allowed":B,"isolated":B,"decision":"D","pod": in one copy (the
      * names of decisions are ours). */
-    api_jw_object(w);
-    h = api_jw_raw_key_begin(w, 96);
+    h = api_jw_raw_key_begin(w, 112);
     if (h == NULL)
         return;
-    h = CPY_LIT(h, "\"allowed\":");
+    h = CPY_LIT(h, "{\"allowed\":");
     h = cpy_bool(h, side->allowed);
     h = CPY_LIT(h, ",\"isolated\":");
     h = cpy_bool(h, side->isolated);
     h = CPY_LIT(h, ",\"decision\":\"");
     h = cpy(h, why);
     h = CPY_LIT(h, "\",\"pod\":");
-    api_jw_raw_key_end(w, h);
+    api_jw_raw_value_end(w, h);
     if (pod != NULL && pod->workload_kind != NULL) {
-        api_jw_null(w);
-        API_JW_KEY(w, "workload");
-        api_jw_string_begin(w);
-        api_jw_string_add(w, ns_name(snap, pod->ns));
-        api_jw_string_add(w, "/");
-        api_jw_string_add(w, pod->workload_kind);
-        api_jw_string_add(w, "/");
-        api_jw_string_add(w, pod->name);
-        api_jw_string_end(w);
+        RAW(w, "null,\"workload\":\"");
+        start = w->t.len;
+        np_text_puts(&w->t, ns_name(snap, pod->ns));
+        RAW(w, "/");
+        np_text_puts(&w->t, pod->workload_kind);
+        RAW(w, "/");
+        np_text_puts(&w->t, pod->name);
+        api_jw_text_escape(w, start);
+        RAW(w, "\"");
     } else if (pod != NULL) {
-        w_ref_of(w, snap, pod->ns, pod->name, pod->name_len);
+        raw_ref(w, snap, pod->ns, pod->name, pod->name_len, '\0');
     } else {
-        api_jw_null(w);
+        RAW(w, "null");
     }
-    API_JW_KEY(w, "policies");
-    api_jw_array(w);
+    RAW(w, ",\"policies\":[");
     for (i = 0; pod != NULL && i < pod->npolicies[side->dir]; i++) {
         const struct np_policy *pol =
             &snap->policies[pod->policies[side->dir][i]];
 
-        w_ref_of(w, snap, pol->ns, pol->name, pol->name_len);
+        raw_ref(w, snap, pol->ns, pol->name, pol->name_len, i > 0 ? ',' : '\0');
     }
-    api_jw_end_array(w);
-    API_JW_KEY(w, "reason");
-    if (snap->texts_plain && side->reason != NULL)
-        api_jw_string_plain(w, side->reason, strlen(side->reason));
-    else
-        api_jw_string(w, side->reason != NULL ? side->reason : "");
-    API_JW_KEY(w, "allowedBy");
-    api_jw_array(w);
+    RAW(w, "],\"reason\":\"");
+    start = w->t.len;
+    if (side->reason != NULL)
+        np_text_puts(&w->t, side->reason);
+    if (!snap->texts_plain)
+        api_jw_text_escape(w, start);
+    RAW(w, "\",\"allowedBy\":[");
     for (i = 0; i < side->nallowed_by; i++) {
-        if (side->allowed_by[i].policy < side->npolicies)
-            w_rule_ref(w, snap, side, &side->allowed_by[i]);
+        if (side->allowed_by[i].policy < side->npolicies) {
+            raw_rule_ref(w, snap, side, &side->allowed_by[i], first);
+            first = false;
+        }
     }
-    api_jw_end_array(w);
-    /* The trace is the bulk of an answer: written raw. */
+    RAW(w, "]");
+    /* The trace is the bulk of an answer. */
     raw_trace(w, snap, c, side);
-    api_jw_end_object(w);
+    RAW(w, "}");
 }
 
 void
