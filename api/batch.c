@@ -1,17 +1,19 @@
 /*
- * The fast path of POST /reachability/batch for "trace": false.
+ * The fast path of POST /reachability/batch (and of a single query's body).
  *
  * A batch of a hundred thousand queries is mostly JSON: decoding it into
  * jansson values and encoding a hundred thousand small answer objects costs
  * far more than the verdicts. This file reads the common shape of such a
- * body in one pass without building values, evaluates with
- * np_eval_allowed(), and writes the answer text directly.
+ * body in one pass without building values. With "trace": false it
+ * evaluates with np_eval_allowed() and writes the answer text directly;
+ * with traces, each result is written by reach.c's api_reach_answer(), as
+ * the general path writes it.
  *
  * It only ever answers when the answer is certain to be the one the general
  * path (reach.c) would give, byte for byte: any escape, unknown field,
- * duplicate key, number that is not plain digits, unknown pod, bad port,
- * "trace": true or anything else unusual makes it step aside, and reach.c
- * answers from jansson values with its exact errors.
+ * duplicate key, number that is not plain digits, unknown pod, bad port or
+ * anything else unusual makes it step aside, and reach.c answers from
+ * jansson values with its exact errors.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -486,6 +488,56 @@ evaluate(const struct api_ctx *ctx, const struct np_snapshot *snap,
     return ok && job.ok;
 }
 
+/* The answer of a batch with traces, written as reach.c writes it: each
+ * result by api_reach_answer(). Returns 0, or -1 when some query does not
+ * resolve (reach.c then answers it with its error in its place) or memory
+ * runs out. */
+static int
+traced(struct api_ctx *ctx, const struct np_snapshot *snap,
+       const struct fast_query *qs, size_t nqs, struct api_response *resp)
+{
+    uint64_t tally[2] = { 0, 0 };
+    struct np_error err;
+    struct api_jw w;
+    size_t i, len;
+    char *text;
+
+    np_error_init(&err);
+    api_jw_init(&w);
+    api_jw_object(&w);
+    API_JW_KEY(&w, "revision");
+    api_jw_int(&w, (long long)snap->revision);
+    API_JW_KEY(&w, "results");
+    api_jw_array(&w);
+    for (i = 0; i < nqs; i++) {
+        struct api_query aq;
+
+        memset(&aq, 0, sizeof(aq));
+        if (!resolve(snap, &qs[i], NULL, &aq.q, &aq)) {
+            api_jw_fini(&w);
+            return -1;
+        }
+        aq.proto_given = qs[i].proto.p != NULL;
+        if (api_reach_answer(ctx, snap, &aq, true, tally, &w, &err) != 0) {
+            api_jw_fini(&w);
+            return -1;
+        }
+    }
+    api_jw_end_array(&w);
+    api_jw_end_object(&w);
+    text = api_jw_finish(&w, &len);
+    if (text == NULL)
+        return -1;
+    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
+    api_metrics_batch(ctx->metrics, nqs);
+    free(resp->body);
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = text;
+    resp->body_len = len;
+    return 0;
+}
+
 int
 api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
                struct api_response *resp)
@@ -548,11 +600,15 @@ api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
     if (!lit(&s, '}'))
         goto out;
     ws(&s);
-    if (s.p != s.end || trace || !seen_queries ||
+    if (s.p != s.end || !seen_queries ||
         (ctx->cfg.limits.max_batch > 0 && nqs > ctx->cfg.limits.max_batch))
         goto out;
 
     snap = np_state_acquire(&ctx->state);
+    if (trace) {
+        rc = traced(ctx, snap, qs, nqs, resp);
+        goto out;
+    }
     /* Every result is one of two strings. */
     hlen = snprintf(head, sizeof(head), "%llu",
                     (unsigned long long)snap->revision);

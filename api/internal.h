@@ -430,6 +430,15 @@ struct api_query {
     char port_name[16]; /* the port name the query gave, "" for a number */
 };
 
+/* reach.c: writes the answer to one decoded query to w, the whole answer
+ * of POST /reachability or one result of a batch. trace false is the
+ * verdict and the revision only. The verdict is added to tally: [0]
+ * allowed, [1] denied (for the metrics). Returns 0, or -1 with err set
+ * (out of memory). */
+int api_reach_answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
+                     const struct api_query *aq, bool trace, uint64_t tally[2],
+                     struct api_jw *w, struct np_error *err);
+
 /* Decodes a query object {"from", "to", "port", "protocol"} against snap.
  * Error paths are relative to the object ("from.namespace", "port").
  * Returns 0, or -1 with err set (400 codes; NP_E_UNKNOWN_POD for a pod snap

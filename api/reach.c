@@ -17,14 +17,10 @@
 
 static const char *const batch_fields[] = { "queries", "trace", NULL };
 
-/* Writes the answer to one decoded query to w. trace false is the fast
- * path: the verdict and the revision only. The verdict is added to tally:
- * [0] allowed, [1] denied (for the metrics). Returns 0, or -1 with err set
- * (out of memory). */
-static int
-answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
-       const struct api_query *aq, bool trace, uint64_t tally[2],
-       struct api_jw *w, struct np_error *err)
+int
+api_reach_answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
+                 const struct api_query *aq, bool trace, uint64_t tally[2],
+                 struct api_jw *w, struct np_error *err)
 {
     struct np_verdict v;
     struct np_say_ctx say;
@@ -92,7 +88,7 @@ reply_one(struct api_ctx *ctx, const struct np_snapshot *snap,
 
     np_error_init(&err);
     api_jw_init(&w);
-    if (answer(ctx, snap, aq, trace, tally, &w, &err) != 0) {
+    if (api_reach_answer(ctx, snap, aq, trace, tally, &w, &err) != 0) {
         api_jw_fini(&w);
         api_reply_error(resp, &err);
         return;
@@ -266,7 +262,8 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
                 goto nomem;
             api_jw_raw(&w, t, strlen(t));
             api_json_free(t);
-        } else if (answer(ctx, snap, &aq, trace, tally, &w, &qerr) != 0) {
+        } else if (api_reach_answer(ctx, snap, &aq, trace, tally, &w, &qerr) !=
+                   0) {
             goto nomem;
         }
     }
