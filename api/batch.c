@@ -530,11 +530,7 @@ traced(struct api_ctx *ctx, const struct np_snapshot *snap,
         return -1;
     api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
     api_metrics_batch(ctx->metrics, nqs);
-    free(resp->body);
-    resp->status = 200;
-    resp->content_type = "application/json";
-    resp->body = text;
-    resp->body_len = len;
+    api_reply_text(resp, text, len);
     return 0;
 }
 
@@ -637,11 +633,7 @@ api_batch_fast(struct api_ctx *ctx, const struct api_request *req,
     o.len += 2;
     api_metrics_verdicts(ctx->metrics, nallowed, nqs - nallowed);
     api_metrics_batch(ctx->metrics, nqs);
-    free(resp->body);
-    resp->status = 200;
-    resp->content_type = "application/json";
-    resp->body = o.p;
-    resp->body_len = o.len;
+    api_reply_text(resp, o.p, o.len);
     o.p = NULL;
     rc = 0;
 out:

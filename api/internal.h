@@ -184,6 +184,9 @@ int api_format_from_content_type(const char *ct, enum api_format *out,
 /* Fills resp with status and the compact serialization of body (steals body).
  */
 void api_reply_json(struct api_response *resp, int status, json_t *body);
+/* A 200 answer of JSON text written directly: resp takes text (malloc'ed,
+ * len bytes, NUL-terminated). */
+void api_reply_text(struct api_response *resp, char *text, size_t len);
 
 /* Fills resp with CONTRACT.md's {"error": {"code", "message", "document",
  * "line", "column", "path"}} (absent fields left out) and the status that

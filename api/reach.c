@@ -100,11 +100,7 @@ reply_one(struct api_ctx *ctx, const struct np_snapshot *snap,
         api_reply_error(resp, &err);
         return;
     }
-    free(resp->body);
-    resp->status = 200;
-    resp->content_type = "application/json";
-    resp->body = text;
-    resp->body_len = len;
+    api_reply_text(resp, text, len);
 }
 
 void
@@ -274,11 +270,7 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
         goto nomem;
     api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
     api_metrics_batch(ctx->metrics, json_array_size(queries));
-    free(resp->body);
-    resp->status = 200;
-    resp->content_type = "application/json";
-    resp->body = text;
-    resp->body_len = len;
+    api_reply_text(resp, text, len);
     goto out;
 nomem:
     np_error_set(&err, NP_E_NOMEM,

@@ -39,6 +39,16 @@ api_reply_json(struct api_response *resp, int status, json_t *body)
     resp->body_len = strlen(text);
 }
 
+void
+api_reply_text(struct api_response *resp, char *text, size_t len)
+{
+    free(resp->body);
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = text;
+    resp->body_len = len;
+}
+
 json_t *
 api_error_encode(const struct np_error *err)
 {
