@@ -609,6 +609,38 @@ cpy_path(char *p, enum np_dir dir, uint32_t rule, const char *field, uint32_t i)
     return p;
 }
 
+/* A string literal appended as it is. */
+#define RAW(w, lit) api_jw_raw_more((w), "" lit, sizeof(lit) - 1)
+
+/* "ns/name" of a pod or a policy written raw (after lead, unless 0):
+ * escaped unless the snapshot's texts need none. */
+static void
+raw_ref(struct api_jw *w, const struct np_snapshot *snap, uint32_t ns,
+        const char *name, uint32_t name_len, char lead)
+{
+    size_t ns_len = ns < snap->nnamespaces ? snap->namespaces[ns].name_len : 0;
+    char *p = api_jw_raw_begin(w, 4 + ns_len + name_len);
+    size_t start;
+
+    if (p == NULL)
+        return;
+    if (lead != '\0')
+        *p++ = lead;
+    *p++ = '"';
+    start = (size_t)(p - w->t.p);
+    if (ns_len > 0) {
+        memcpy(p, snap->namespaces[ns].name, ns_len);
+        p += ns_len;
+    }
+    *p++ = '/';
+    memcpy(p, name, name_len);
+    p += name_len;
+    api_jw_raw_value_end(w, p);
+    if (!snap->texts_plain)
+        api_jw_text_escape(w, start);
+    RAW(w, "\"");
+}
+
 /* What np_say_*() writes a reason of. */
 enum say_what { SAY_MATCH, SAY_RULE, SAY_POLICY };
 
@@ -690,9 +722,12 @@ raw_match_results(struct api_jw *w, struct np_say_ctx *c,
         p = CPY_LIT(p, ",\"reason\":\"");
         api_jw_raw_value_end(w, p);
         raw_reason(w, c, m[i].reason, SAY_MATCH, &m[i]);
-        api_jw_raw_more(w, "\"}", 2);
+        RAW(w, "\"}");
     }
-    api_jw_raw_more(w, n == 0 ? "[]" : "]", n == 0 ? 2 : 1);
+    if (n == 0)
+        RAW(w, "[]");
+    else
+        RAW(w, "]");
 }
 
 /* A rule's result, written raw; first: the first rule of its policy. */
@@ -719,49 +754,33 @@ raw_rule_result(struct api_jw *w, struct np_say_ctx *c,
     p = CPY_LIT(p, ",\"reason\":\"");
     api_jw_raw_value_end(w, p);
     raw_reason(w, c, r->reason, SAY_RULE, r);
-    api_jw_raw_more(w, "\",\"peers\":", 10);
+    RAW(w, "\",\"peers\":");
     raw_match_results(w, c, r->peers, r->npeers, dir, r->index,
                       peers_field(dir));
-    api_jw_raw_more(w, ",\"ports\":", 9);
+    RAW(w, ",\"ports\":");
     raw_match_results(w, c, r->ports, r->nports, dir, r->index, "ports");
-    api_jw_raw_more(w, "}", 1);
+    RAW(w, "}");
 }
 
 /* A policy's trace item up to its reason's text, written raw:
  * {"policy":"ns/name","allowed":B,"reason":" (after a comma unless
- * first). The names are escaped should they need it, which the names
- * Kubernetes accepts never do. */
+ * first). */
 static void
 raw_policy_head(struct api_jw *w, const struct np_snapshot *snap,
                 const struct np_policy_result *pr, bool first)
 {
     const struct np_policy *pol = pr->policy;
-    const struct np_namespace *ns =
-        pol->ns < snap->nnamespaces ? &snap->namespaces[pol->ns] : NULL;
-    size_t ns_len = ns != NULL ? ns->name_len : 0;
-    size_t start;
-    char *p = api_jw_raw_begin(w, 16 + ns_len + pol->name_len);
+    char *p;
 
-    if (p == NULL)
-        return;
-    if (!first)
-        *p++ = ',';
-    p = CPY_LIT(p, "{\"policy\":\"");
-    start = (size_t)(p - w->t.p);
-    if (ns != NULL) {
-        memcpy(p, ns->name, ns_len);
-        p += ns_len;
-    }
-    *p++ = '/';
-    memcpy(p, pol->name, pol->name_len);
-    p += pol->name_len;
-    api_jw_raw_value_end(w, p);
-    if (!snap->texts_plain)
-        api_jw_text_escape(w, start);
+    if (first)
+        RAW(w, "{\"policy\":");
+    else
+        RAW(w, ",{\"policy\":");
+    raw_ref(w, snap, pol->ns, pol->name, pol->name_len, '\0');
     p = api_jw_raw_begin(w, 32);
     if (p == NULL)
         return;
-    p = CPY_LIT(p, "\",\"allowed\":");
+    p = CPY_LIT(p, ",\"allowed\":");
     p = cpy_bool(p, pr->allowed);
     p = CPY_LIT(p, ",\"reason\":\"");
     api_jw_raw_value_end(w, p);
@@ -774,48 +793,18 @@ raw_trace(struct api_jw *w, const struct np_snapshot *snap,
 {
     uint32_t i, j;
 
-    api_jw_raw_more(w, ",\"trace\":[", 10);
+    RAW(w, ",\"trace\":[");
     for (i = 0; i < side->npolicies; i++) {
         const struct np_policy_result *pr = &side->policies[i];
 
         raw_policy_head(w, snap, pr, i == 0);
         raw_reason(w, c, pr->reason, SAY_POLICY, pr);
-        api_jw_raw_more(w, "\",\"rules\":[", 11);
+        RAW(w, "\",\"rules\":[");
         for (j = 0; j < pr->nrules; j++)
             raw_rule_result(w, c, &pr->rules[j], side->dir, j == 0);
-        api_jw_raw_more(w, "]}", 2);
+        RAW(w, "]}");
     }
-    api_jw_raw_more(w, "]", 1);
-}
-
-/* A string literal appended as it is. */
-#define RAW(w, lit) api_jw_raw_more((w), "" lit, sizeof(lit) - 1)
-
-/* "ns/name" of a pod or a policy written raw (after lead, unless 0):
- * escaped unless the snapshot's texts need none. */
-static void
-raw_ref(struct api_jw *w, const struct np_snapshot *snap, uint32_t ns,
-        const char *name, uint32_t name_len, char lead)
-{
-    size_t ns_len = ns < snap->nnamespaces ? snap->namespaces[ns].name_len : 0;
-    char *p = api_jw_raw_begin(w, 4 + ns_len + name_len);
-    size_t start;
-
-    if (p == NULL)
-        return;
-    if (lead != '\0')
-        *p++ = lead;
-    *p++ = '"';
-    start = (size_t)(p - w->t.p);
-    if (ns_len > 0)
-        p = (char *)memcpy(p, snap->namespaces[ns].name, ns_len) + ns_len;
-    *p++ = '/';
-    memcpy(p, name, name_len);
-    p += name_len;
-    api_jw_raw_value_end(w, p);
-    if (!snap->texts_plain)
-        api_jw_text_escape(w, start);
-    RAW(w, "\"");
+    RAW(w, "]");
 }
 
 /* One of allowedBy, written raw (after a comma unless first). */
