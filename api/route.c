@@ -270,7 +270,6 @@ api_route_find(const char *method, const char *path, struct api_route_hit *hit)
             return API_ROUTE_FOUND;
         }
     }
-    hit->nparams = 0;
     if (first < 0)
         return API_ROUTE_NO_PATH;
     /* The path is known and the method is not: the methods it accepts, in
