@@ -499,16 +499,11 @@ traced(struct api_ctx *ctx, const struct np_snapshot *snap,
     uint64_t tally[2] = { 0, 0 };
     struct np_error err;
     struct api_jw w;
-    size_t i, len;
-    char *text;
+    size_t i;
 
     np_error_init(&err);
     api_jw_init(&w);
-    api_jw_object(&w);
-    API_JW_KEY(&w, "revision");
-    api_jw_int(&w, (long long)snap->revision);
-    API_JW_KEY(&w, "results");
-    api_jw_array(&w);
+    api_batch_answer_open(&w, snap);
     for (i = 0; i < nqs; i++) {
         struct api_query aq;
 
@@ -523,15 +518,7 @@ traced(struct api_ctx *ctx, const struct np_snapshot *snap,
             return -1;
         }
     }
-    api_jw_end_array(&w);
-    api_jw_end_object(&w);
-    text = api_jw_finish(&w, &len);
-    if (text == NULL)
-        return -1;
-    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
-    api_metrics_batch(ctx->metrics, nqs);
-    api_reply_text(resp, text, len);
-    return 0;
+    return api_batch_answer_close(ctx, &w, tally, nqs, resp);
 }
 
 int

@@ -641,6 +641,19 @@ raw_ref(struct api_jw *w, const struct np_snapshot *snap, uint32_t ns,
     RAW(w, "\"");
 }
 
+/* {"policy":"ns/name of a trace item or of allowedBy, after a comma
+ * unless first. */
+static void
+raw_policy_open(struct api_jw *w, const struct np_snapshot *snap,
+                const struct np_policy *pol, bool first)
+{
+    if (first)
+        RAW(w, "{\"policy\":");
+    else
+        RAW(w, ",{\"policy\":");
+    raw_ref(w, snap, pol->ns, pol->name, pol->name_len, '\0');
+}
+
 /* What np_say_*() writes a reason of. */
 enum say_what { SAY_MATCH, SAY_RULE, SAY_POLICY };
 
@@ -769,14 +782,9 @@ static void
 raw_policy_head(struct api_jw *w, const struct np_snapshot *snap,
                 const struct np_policy_result *pr, bool first)
 {
-    const struct np_policy *pol = pr->policy;
     char *p;
 
-    if (first)
-        RAW(w, "{\"policy\":");
-    else
-        RAW(w, ",{\"policy\":");
-    raw_ref(w, snap, pol->ns, pol->name, pol->name_len, '\0');
+    raw_policy_open(w, snap, pr->policy, first);
     p = api_jw_raw_begin(w, 32);
     if (p == NULL)
         return;
@@ -817,10 +825,7 @@ raw_rule_ref(struct api_jw *w, const struct np_snapshot *snap,
     enum np_dir dir = side->dir;
     char *p;
 
-    if (!first)
-        RAW(w, ",");
-    RAW(w, "{\"policy\":");
-    raw_ref(w, snap, pol->ns, pol->name, pol->name_len, '\0');
+    raw_policy_open(w, snap, pol, first);
     /* The rest, with numbers of ten digits, is under 240 bytes. */
     p = api_jw_raw_begin(w, 240);
     if (p == NULL)

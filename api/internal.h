@@ -441,6 +441,14 @@ struct api_query {
 int api_reach_answer(const struct api_ctx *ctx, const struct np_snapshot *snap,
                      const struct api_query *aq, bool trace, uint64_t tally[2],
                      struct api_jw *w, struct np_error *err);
+/* The envelope of a batch's answer, for reach.c and batch.c alike: open
+ * writes {"revision":N,"results":[; close ends it, counts the batch in the
+ * metrics and hands the text to resp (0), or returns -1 when out of
+ * memory (w is emptied either way). */
+void api_batch_answer_open(struct api_jw *w, const struct np_snapshot *snap);
+int api_batch_answer_close(struct api_ctx *ctx, struct api_jw *w,
+                           const uint64_t tally[2], size_t nqueries,
+                           struct api_response *resp);
 
 /* Decodes a query object {"from", "to", "port", "protocol"} against snap.
  * Error paths are relative to the object ("from.namespace", "port").

@@ -166,6 +166,35 @@ api_reach_get(struct api_ctx *ctx, const struct api_request *req,
     np_snapshot_release(snap);
 }
 
+void
+api_batch_answer_open(struct api_jw *w, const struct np_snapshot *snap)
+{
+    api_jw_object(w);
+    API_JW_KEY(w, "revision");
+    api_jw_int(w, (long long)snap->revision);
+    API_JW_KEY(w, "results");
+    api_jw_array(w);
+}
+
+int
+api_batch_answer_close(struct api_ctx *ctx, struct api_jw *w,
+                       const uint64_t tally[2], size_t nqueries,
+                       struct api_response *resp)
+{
+    size_t len;
+    char *text;
+
+    api_jw_end_array(w);
+    api_jw_end_object(w);
+    text = api_jw_finish(w, &len);
+    if (text == NULL)
+        return -1;
+    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
+    api_metrics_batch(ctx->metrics, nqueries);
+    api_reply_text(resp, text, len);
+    return 0;
+}
+
 /* Decodes the batch envelope. Returns 0, or -1 with err set. */
 static int
 batch_decode(const json_t *doc, const struct api_limits *lim,
@@ -219,8 +248,7 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
     struct api_jw w;
     json_t *doc;
     bool trace;
-    size_t i, len;
-    char *text;
+    size_t i;
 
     (void)params;
     (void)nparams;
@@ -236,11 +264,7 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
         goto out;
     }
     snap = np_state_acquire(&ctx->state);
-    api_jw_object(&w);
-    API_JW_KEY(&w, "revision");
-    api_jw_int(&w, (long long)snap->revision);
-    API_JW_KEY(&w, "results");
-    api_jw_array(&w);
+    api_batch_answer_open(&w, snap);
     for (i = 0; i < json_array_size(queries); i++) {
         struct np_error qerr;
         struct api_query aq;
@@ -263,14 +287,9 @@ api_reach_batch(struct api_ctx *ctx, const struct api_request *req,
             goto nomem;
         }
     }
-    api_jw_end_array(&w);
-    api_jw_end_object(&w);
-    text = api_jw_finish(&w, &len);
-    if (text == NULL)
+    if (api_batch_answer_close(ctx, &w, tally, json_array_size(queries),
+                               resp) != 0)
         goto nomem;
-    api_metrics_verdicts(ctx->metrics, tally[0], tally[1]);
-    api_metrics_batch(ctx->metrics, json_array_size(queries));
-    api_reply_text(resp, text, len);
     goto out;
 nomem:
     np_error_set(&err, NP_E_NOMEM,
